@@ -1,0 +1,59 @@
+"""flowmill: pipelines of Python functions and command-line tools, cached on disk,
+run serially, on an IPython cluster, on Grid Engine, through Ruffus, or on any backend
+a plugin provides. This module is the user's whole vocabulary."""
+
+from ._contract import (
+    CONTRACT_VERSION,
+    Backend,
+    Capabilities,
+    Completion,
+    GraphEvents,
+    GraphExecutor,
+    JobExecutor,
+    RunContext,
+)
+from ._errors import FailedNode, FlowmillError, PluginError, ValidationError, WorkflowError
+from ._files import File
+from ._graph import ExecutionGraph
+from ._job import Job
+from ._manager import installed_backends, plugin_manager, register, unregister
+from ._markers import hookimpl
+from ._node import Node
+from ._options import RunOptions
+from ._resources import Resources
+from ._result import Outputs, RunResult
+from ._runinfo import RunInfo
+from ._workflow import Workflow
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "CONTRACT_VERSION",
+    "Backend",
+    "Capabilities",
+    "Completion",
+    "ExecutionGraph",
+    "FailedNode",
+    "File",
+    "FlowmillError",
+    "GraphEvents",
+    "GraphExecutor",
+    "Job",
+    "JobExecutor",
+    "Node",
+    "Outputs",
+    "PluginError",
+    "Resources",
+    "RunContext",
+    "RunInfo",
+    "RunOptions",
+    "RunResult",
+    "ValidationError",
+    "Workflow",
+    "WorkflowError",
+    "hookimpl",
+    "installed_backends",
+    "plugin_manager",
+    "register",
+    "unregister",
+]

@@ -1,0 +1,117 @@
+"""Stable content hashes of input values, output values and node code.
+
+Cache keys must not change between processes or Python runs, so nothing here relies on
+``hash()`` or on the iteration order of sets and dicts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import marshal
+import os
+import pickle
+import textwrap
+from pathlib import Path, PurePath
+from typing import Any, Callable, Literal
+
+from ._files import File
+
+HashMethod = Literal["content", "timestamp"]
+
+_CHUNK = 1 << 20
+_code_digests: dict[Any, str] = {}
+_file_digests: dict[tuple[str, int, int, str], str] = {}
+
+
+def digest_bytes(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def file_digest(path: Path, method: HashMethod) -> str:
+    """Hash a file (or a directory tree) once per (path, size, mtime) in this process."""
+    try:
+        stat = os.stat(path)
+    except FileNotFoundError:
+        return "missing:" + str(path)
+    key = (str(path), stat.st_size, stat.st_mtime_ns, method)
+    cached = _file_digests.get(key)
+    if cached is not None:
+        return cached
+    if method == "timestamp":
+        digest = f"{stat.st_size}:{stat.st_mtime_ns}"
+    elif os.path.isdir(path):
+        h = hashlib.blake2b(digest_size=16)
+        for child in sorted(Path(path).rglob("*")):
+            if child.is_file():
+                h.update(str(child.relative_to(path)).encode())
+                h.update(file_digest(child, method).encode())
+        digest = h.hexdigest()
+    else:
+        h = hashlib.blake2b(digest_size=16)
+        with open(path, "rb") as handle:
+            while chunk := handle.read(_CHUNK):
+                h.update(chunk)
+        digest = h.hexdigest()
+    _file_digests[key] = digest
+    return digest
+
+
+def _feed(h: "hashlib._Hash", value: Any, method: HashMethod) -> None:
+    if value is None or isinstance(value, (bool, int, float, complex)):
+        h.update(f"{type(value).__name__}:{value!r};".encode())
+    elif isinstance(value, str):
+        h.update(b"s%d:" % len(value))
+        h.update(value.encode("utf-8", "surrogatepass"))
+    elif isinstance(value, bytes):
+        h.update(b"b%d:" % len(value))
+        h.update(value)
+    elif isinstance(value, File):
+        h.update(f"F:{value}:{file_digest(value, method)};".encode())
+    elif isinstance(value, PurePath):
+        h.update(f"P:{value};".encode())
+    elif isinstance(value, (list, tuple)):
+        h.update(f"{type(value).__name__}[{len(value)}".encode())
+        for item in value:
+            _feed(h, item, method)
+        h.update(b"]")
+    elif isinstance(value, dict):
+        h.update(f"dict{{{len(value)}".encode())
+        for key_digest, item in sorted((value_digest(k, method), v) for k, v in value.items()):
+            h.update(key_digest.encode())
+            _feed(h, item, method)
+        h.update(b"}")
+    elif isinstance(value, (set, frozenset)):
+        h.update(f"set{{{len(value)}".encode())
+        for item_digest in sorted(value_digest(v, method) for v in value):
+            h.update(item_digest.encode())
+        h.update(b"}")
+    else:
+        h.update(f"{type(value).__module__}.{type(value).__qualname__}:".encode())
+        h.update(pickle.dumps(value, protocol=4))
+
+
+def value_digest(value: Any, method: HashMethod = "content") -> str:
+    """Hash any picklable value; containers are hashed structurally so that equal
+    dicts and sets hash alike whatever their insertion order."""
+    h = hashlib.blake2b(digest_size=16)
+    _feed(h, value, method)
+    return h.hexdigest()
+
+
+def code_digest(func: Callable[..., Any]) -> str:
+    """Hash a function by its source text, so that editing it invalidates its results
+    while moving or re-importing it does not. Falls back to the bytecode where there
+    is no source (lambdas typed at a prompt, functions built at run time)."""
+    key = getattr(func, "__code__", None) or func
+    cached = _code_digests.get(key)
+    if cached is not None:
+        return cached
+    try:
+        text = textwrap.dedent(inspect.getsource(func)).encode()
+    except (OSError, TypeError):
+        code = getattr(func, "__code__", None)
+        text = marshal.dumps(code) if code is not None else pickle.dumps(func)
+    digest = digest_bytes(text)
+    _code_digests[key] = digest
+    return digest

@@ -1,0 +1,132 @@
+"""Option schemas as dataclasses: validation, defaults and the per-node merge rule.
+
+Backends declare options as dataclass fields (type, default, ``metadata['help']``), as
+snakemake's executor settings do; this module turns that declaration into errors that
+name the valid options, raised before any job runs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass, field
+from typing import Any, Literal, Mapping
+
+from ._errors import PluginError
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """Options every backend accepts, because the core implements them once."""
+
+    retries: int = field(default=0, metadata={
+        "help": "times a lost job (worker died, killed, never started) is resubmitted"})
+    timeout: float | None = field(default=None, metadata={
+        "help": "seconds a node may run before it is stopped and reported failed"})
+    max_jobs: int | None = field(default=None, metadata={
+        "help": "most jobs in flight at once (None: as many as the backend takes)"})
+    hash_method: Literal["content", "timestamp"] = field(default="content", metadata={
+        "help": "how flowmill.File inputs are hashed: by content, or by size+mtime"})
+    result_grace: float = field(default=10.0, metadata={
+        "help": "seconds to wait for a finished job's result to appear on a shared file system"})
+    stop_on_first_crash: bool = field(default=False, metadata={
+        "help": "stop dispatching at the first failed node instead of finishing independent branches"})
+
+
+def option_fields(schema: type) -> dict[str, dataclasses.Field[Any]]:
+    return {f.name: f for f in dataclasses.fields(schema)}
+
+
+def describe_type(tp: Any) -> str:
+    if typing.get_origin(tp) is Literal:
+        return " | ".join(repr(arg) for arg in typing.get_args(tp))
+    if typing.get_origin(tp) in (typing.Union, types.UnionType):
+        return " | ".join(describe_type(arg) for arg in typing.get_args(tp))
+    if tp is type(None):
+        return "None"
+    return getattr(tp, "__name__", str(tp))
+
+
+def _matches(value: Any, tp: Any) -> bool:
+    origin = typing.get_origin(tp)
+    if tp is Any:
+        return True
+    if tp is type(None):
+        return value is None
+    if origin is Literal:
+        return value in typing.get_args(tp)
+    if origin in (typing.Union, types.UnionType):
+        return any(_matches(value, arg) for arg in typing.get_args(tp))
+    if tp is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if tp is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if origin is not None:
+        if not isinstance(value, origin):
+            return False
+        args = typing.get_args(tp)
+        if origin in (list, set, frozenset) and args:
+            return all(_matches(item, args[0]) for item in value)
+        if origin is dict and len(args) == 2:
+            return all(_matches(k, args[0]) and _matches(v, args[1]) for k, v in value.items())
+        return True
+    return isinstance(value, tp)
+
+
+def _valid_list(schemas: tuple[type, ...]) -> str:
+    parts = []
+    for schema in schemas:
+        hints = typing.get_type_hints(schema)
+        for name, f in option_fields(schema).items():
+            parts.append(f"{name} ({describe_type(hints[name])}, default {_default(f)!r})")
+    return ", ".join(parts) or "none"
+
+
+def _default(f: dataclasses.Field[Any]) -> Any:
+    if f.default is not dataclasses.MISSING:
+        return f.default
+    if f.default_factory is not dataclasses.MISSING:
+        return f.default_factory()
+    return None
+
+
+def build_options(schema: type, values: Mapping[str, Any], where: str, *,
+                  also_valid: tuple[type, ...] = ()) -> Any:
+    """Instantiate ``schema`` from ``values``; unknown names and wrong types raise a
+    PluginError naming ``where`` and listing every valid option with its type."""
+    hints = typing.get_type_hints(schema)
+    known = option_fields(schema)
+    unknown = sorted(set(values) - set(known))
+    if unknown:
+        raise PluginError(f"{where}: unknown option(s) {', '.join(unknown)}. "
+                          f"Valid options: {_valid_list((schema,) + also_valid)}")
+    for name, value in values.items():
+        if not _matches(value, hints[name]):
+            raise PluginError(f"{where}: option {name}={value!r} should be {describe_type(hints[name])}. "
+                              f"Valid options: {_valid_list((schema,) + also_valid)}")
+    try:
+        return schema(**values)
+    except (TypeError, ValueError) as exc:
+        raise PluginError(f"{where}: {exc}") from None
+
+
+def merge_node_options(run_values: Mapping[str, Any], node_values: Mapping[str, Any]) -> dict[str, Any]:
+    """nipype's rule for a node's ``plugin_args``: a string option extends the run's
+    value (``qsub_args`` of the run, then the node's), any other option replaces it;
+    with ``'overwrite': True`` every option the node names replaces the run's."""
+    overwrite = bool(node_values.get("overwrite", False))
+    merged = dict(run_values)
+    for key, value in node_values.items():
+        if key == "overwrite":
+            continue
+        current = merged.get(key)
+        if not overwrite and isinstance(value, str) and isinstance(current, str) and current:
+            merged[key] = f"{current} {value}"
+        else:
+            merged[key] = value
+    return merged
+
+
+def options_as_dict(options: Any) -> dict[str, Any]:
+    return {f.name: getattr(options, f.name) for f in dataclasses.fields(options)}

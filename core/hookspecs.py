@@ -1,0 +1,78 @@
+"""The hook specifications of flowmill: the single source of truth of the plugin contract.
+
+A plugin is any object or module with functions marked ``@flowmill.hookimpl`` whose
+names and argument names match the specs below. Backends implement the two backend
+hooks; observers (progress displays, loggers, status callbacks) implement event hooks.
+Event hooks run on the driver, in the driver's thread; an observer that raises is
+logged and never breaks the run.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Sequence
+
+import pluggy
+
+if TYPE_CHECKING:
+    from ._contract import Backend, RunContext
+    from ._job import Job
+    from ._result import RunResult
+    from ._runinfo import RunInfo
+
+hookspec = pluggy.HookspecMarker("flowmill")
+
+
+@hookspec
+def flowmill_backends() -> "Sequence[Backend]":
+    """Declare the backends this plugin provides (name, description, options,
+    capabilities, contract version)."""
+
+
+@hookspec(firstresult=True)
+def flowmill_make_executor(backend: "Backend", options: Any, context: "RunContext") -> Any:
+    """Build the executor of one run for ``backend`` (one this plugin declared), or
+    return ``None`` to let another plugin answer.
+
+    ``options`` is an instance of ``backend.options``, already validated. The result
+    implements :class:`flowmill.JobExecutor` or :class:`flowmill.GraphExecutor`.
+    """
+
+
+@hookspec
+def flowmill_run_started(run: "RunInfo") -> None:
+    """A run validated its workflow and is about to resolve the cache and dispatch."""
+
+
+@hookspec
+def flowmill_run_finished(run: "RunInfo", result: "RunResult") -> None:
+    """A run ended (successfully or with failed nodes); ``result`` tells which."""
+
+
+@hookspec
+def flowmill_node_cached(run: "RunInfo", job: "Job") -> None:
+    """A node's result was found valid on disk and reused without running."""
+
+
+@hookspec
+def flowmill_node_submitted(run: "RunInfo", job: "Job") -> None:
+    """A node was handed to the executor."""
+
+
+@hookspec
+def flowmill_node_started(run: "RunInfo", job: "Job") -> None:
+    """The executor reported that the node began running."""
+
+
+@hookspec
+def flowmill_node_finished(run: "RunInfo", job: "Job") -> None:
+    """A node ran and its result is in the store."""
+
+
+@hookspec
+def flowmill_node_failed(run: "RunInfo", job: "Job", error: str, crash_file: str) -> None:
+    """A node failed for good (after retries); its crash file is written."""
+
+
+@hookspec
+def flowmill_node_skipped(run: "RunInfo", job: "Job", because: str) -> None:
+    """A node did not run because the upstream node ``because`` failed."""
