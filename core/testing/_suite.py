@@ -1,0 +1,197 @@
+"""The conformance battery as a test class a backend's test module subclasses.
+
+Every bundled backend passes it unchanged; a third-party backend gets the same
+guarantees by writing::
+
+    from flowmill.testing import ConformanceSuite
+
+    class TestMyBackend(ConformanceSuite):
+        backend = "mybackend"
+
+        @pytest.fixture
+        def run_options(self, my_cluster):       # whatever the backend needs
+            return {"address": my_cluster.address}
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .. import _store as store
+from .._errors import WorkflowError
+from .._manager import register, unregister
+from .._markers import hookimpl
+from .._result import RunResult
+from .._workflow import Workflow
+from . import _workflows as battery
+
+
+class EventLog:
+    """An observer plugin that records which events each node got."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[str, str]] = []
+        self.lock = threading.Lock()
+
+    def _add(self, event: str, job: Any) -> None:
+        with self.lock:
+            self.events.append((event, job.id))
+
+    def of(self, event: str) -> set[str]:
+        return {node for name, node in self.events if name == event}
+
+    @hookimpl
+    def flowmill_node_started(self, job: Any) -> None:
+        self._add("started", job)
+
+    @hookimpl
+    def flowmill_node_finished(self, job: Any) -> None:
+        self._add("finished", job)
+
+    @hookimpl
+    def flowmill_node_cached(self, job: Any) -> None:
+        self._add("cached", job)
+
+    @hookimpl
+    def flowmill_node_failed(self, job: Any) -> None:
+        self._add("failed", job)
+
+    @hookimpl
+    def flowmill_node_skipped(self, job: Any) -> None:
+        self._add("skipped", job)
+
+
+class BrokenObserver:
+    """An observer that raises on every event: runs must not notice."""
+
+    @hookimpl
+    def flowmill_node_finished(self, job: Any) -> None:
+        raise RuntimeError("observer bug")
+
+    @hookimpl
+    def flowmill_run_started(self, run: Any) -> None:
+        raise RuntimeError("observer bug")
+
+
+class ConformanceSuite:
+    """Behaviour every flowmill backend must have. Set ``backend``; override the
+    ``run_options`` fixture to pass what the backend needs; shrink ``fan_out_width``
+    or ``chain_length`` only if the backend documents why."""
+
+    backend: str = ""
+    fan_out_width: int = 200
+    chain_length: int = 100
+
+    @pytest.fixture
+    def run_options(self) -> dict[str, Any]:
+        return {}
+
+    @pytest.fixture
+    def events(self) -> Any:
+        log = EventLog()
+        register(log)
+        yield log
+        unregister(log)
+
+    def run(self, wf: Workflow, run_options: dict[str, Any]) -> RunResult:
+        assert self.backend, "set `backend = NAME` on the ConformanceSuite subclass"
+        return wf.run(plugin=self.backend, **run_options)
+
+    def test_diamond(self, tmp_path: Path, run_options: dict[str, Any], events: EventLog) -> None:
+        res = self.run(battery.diamond(tmp_path), run_options)
+        assert res["top"].out == 11
+        assert res["left"].out == 22
+        assert res["right"].out == 12
+        assert res["bottom"].out == 34
+        assert sorted(res.executed) == ["bottom", "left", "right", "top"]
+        assert events.of("finished") == {"top", "left", "right", "bottom"}
+        assert (tmp_path / "diamond" / "bottom" / store.RESULT).is_file()
+
+    def test_fan_out(self, tmp_path: Path, run_options: dict[str, Any]) -> None:
+        res = self.run(battery.fan_out(tmp_path, self.fan_out_width), run_options)
+        assert len(res.executed) == self.fan_out_width + 1
+        assert [res[f"leaf{i}"].out for i in range(self.fan_out_width)] == list(range(self.fan_out_width))
+
+    def test_chain(self, tmp_path: Path, run_options: dict[str, Any]) -> None:
+        res = self.run(battery.chain(tmp_path, self.chain_length), run_options)
+        assert res[f"n{self.chain_length - 1}"].out == self.chain_length
+        assert len(res.executed) == self.chain_length
+
+    def test_failure_keeps_independent_branch(self, tmp_path: Path, run_options: dict[str, Any],
+                                              events: EventLog) -> None:
+        with pytest.raises(WorkflowError) as info:
+            self.run(battery.failing(tmp_path), run_options)
+        error = info.value
+        assert [f.name for f in error.failed] == ["bad"]
+        assert "conformance failure on purpose" in str(error)
+        res = error.result
+        assert res.skipped == ["after_bad"]
+        assert sorted(res.executed) == ["ok1", "ok2", "start"]
+        assert res["ok2"].out == 202
+        crash = store.read_crash(error.failed[0].crash_file)
+        assert crash["error_type"] == "ValueError"
+        assert "conformance failure on purpose (x=2)" in crash["traceback"]
+        assert crash["node"] == "bad"
+        assert events.of("failed") == {"bad"} and events.of("skipped") == {"after_bad"}
+        with pytest.raises(WorkflowError) as again:
+            self.run(battery.failing(tmp_path), run_options)
+        assert again.value.result.executed == [] and again.value.result.failed == ["bad"]
+        assert sorted(again.value.result.cached) == ["ok1", "ok2", "start"]
+
+    def test_rerun_is_fully_cached(self, tmp_path: Path, run_options: dict[str, Any], events: EventLog) -> None:
+        first = self.run(battery.diamond(tmp_path), run_options)
+        assert len(first.executed) == 4
+        events.events.clear()
+        second = self.run(battery.diamond(tmp_path), run_options)
+        assert second.executed == []
+        assert sorted(second.cached) == ["bottom", "left", "right", "top"]
+        assert second["bottom"].out == 34
+        assert events.of("started") == set() and events.of("cached") == {"top", "left", "right", "bottom"}
+
+    def test_changed_input_reruns_only_downstream(self, tmp_path: Path, run_options: dict[str, Any]) -> None:
+        first = self.run(battery.pipeline(tmp_path, step=1), run_options)
+        assert first["c"].out == 6
+        second = self.run(battery.pipeline(tmp_path, step=5), run_options)
+        assert sorted(second.executed) == ["b", "c"]
+        assert sorted(second.cached) == ["a", "d"]
+        assert second["c"].out == 14
+        third = self.run(battery.pipeline(tmp_path, step=1), run_options)
+        assert sorted(third.executed) == ["b", "c"] and third["c"].out == 6
+
+    def test_large_outputs(self, tmp_path: Path, run_options: dict[str, Any]) -> None:
+        res = self.run(battery.large_outputs(tmp_path, megabytes=5), run_options)
+        expected = battery.blob(5, 3)
+        assert res["check"].size == 5 * 1024 * 1024
+        assert res["check"].sha == hashlib.sha256(expected).hexdigest()
+
+    def test_nested_workflow(self, tmp_path: Path, run_options: dict[str, Any]) -> None:
+        res = self.run(battery.nested(tmp_path), run_options)
+        assert res["inner.second"].out == 6
+        assert res["post"].out == 7
+        assert (tmp_path / "nested" / "inner" / "second" / store.RESULT).is_file()
+
+    def test_resume_after_failure(self, tmp_path: Path, run_options: dict[str, Any]) -> None:
+        wf = battery.failing(tmp_path)
+        with pytest.raises(WorkflowError):
+            self.run(wf, run_options)
+        fixed = battery.failing(tmp_path)
+        fixed.get_node("bad").task.func = battery.inc  # type: ignore[union-attr]
+        res = self.run(fixed, run_options)
+        assert sorted(res.executed) == ["after_bad", "bad"]
+        assert sorted(res.cached) == ["ok1", "ok2", "start"]
+        assert res["after_bad"].out == 4
+        assert not (tmp_path / "failing" / "bad" / store.CRASH).exists()
+
+    def test_broken_observer_does_not_break_run(self, tmp_path: Path, run_options: dict[str, Any]) -> None:
+        observer = BrokenObserver()
+        register(observer)
+        try:
+            res = self.run(battery.diamond(tmp_path), run_options)
+        finally:
+            unregister(observer)
+        assert res["bottom"].out == 34

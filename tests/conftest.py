@@ -1,0 +1,38 @@
+"""Shared test wiring.
+
+Each backend contributes ``tests/fixtures/<name>.py`` defining a fixture
+``<name>_run_options`` that returns the options a workflow needs to run on that
+backend (starting whatever cluster it needs, once per session). Tests that must pass
+on every bundled backend take the ``backend`` fixture, parametrized over them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+FIXTURES = Path(__file__).parent / "fixtures"
+BACKENDS = sorted(path.stem for path in FIXTURES.glob("*.py") if not path.stem.startswith("_"))
+
+pytest_plugins = [f"tests.fixtures.{name}" for name in BACKENDS]
+
+
+class BackendUnderTest:
+    """A backend name and the options that reach its cluster, ready for ``wf.run``."""
+
+    def __init__(self, name: str, options: dict[str, Any]) -> None:
+        self.name = name
+        self.options = options
+
+    def run(self, wf: Any, **extra: Any) -> Any:
+        return wf.run(plugin=self.name, **{**self.options, **extra})
+
+    def __repr__(self) -> str:
+        return f"BackendUnderTest({self.name!r})"
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> BackendUnderTest:
+    return BackendUnderTest(request.param, request.getfixturevalue(f"{request.param}_run_options"))
