@@ -1,0 +1,163 @@
+"""One run's dealings with Grid Engine, shared by the job-level and the graph
+executor: submitting (with refusals turned into errors that name the node and the
+option), re-attaching to jobs recorded by an earlier run, deleting, and turning each
+finished job into a completion for whoever waits.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+import flowmill
+
+from . import _records as records
+from . import _spec as spec
+from ._locate import Installation
+from ._options import SGEOptions
+from ._outcome import Kind, judge, judge_reattached
+from ._session import DrmaaSession
+
+log = logging.getLogger("flowmill.sge")
+
+Finished = Callable[[flowmill.Job, Kind, flowmill.Completion], None]
+
+_ALIVE = {"queued_active", "system_on_hold", "user_on_hold", "user_system_on_hold", "running",
+          "system_suspended", "user_suspended", "user_system_suspended"}
+"""DRMAA states of a job that has not ended yet."""
+
+
+class Cluster:
+    """The DRMAA session of one run and the jobs it knows, by Grid Engine id."""
+
+    def __init__(self, installation: Installation, options: SGEOptions, context: flowmill.RunContext,
+                 on_finished: Finished, on_dead: Callable[[str], None]) -> None:
+        self.cell = installation.cell_id
+        self.token = context.run_id
+        self.workdir = context.workflow_dir
+        self.log = context.log
+        self.env = spec.job_environment()
+        self._on_finished = on_finished
+        self._lock = threading.Lock()
+        self._jobs: dict[str, tuple[flowmill.Job, str | None]] = {}
+        self._sge_ids: dict[str, str] = {}
+        self.session = DrmaaSession(installation, self._finished, on_dead, patience=options.scheduler_patience)
+
+    def sge_id(self, job_id: str) -> str | None:
+        with self._lock:
+            return self._sge_ids.get(job_id)
+
+    def _track(self, job: flowmill.Job, sge_id: str, token: str | None) -> None:
+        with self._lock:
+            self._jobs[sge_id] = (job, token)
+            self._sge_ids[job.id] = sge_id
+
+    def _finished(self, sge_id: str, info: dict[str, Any]) -> None:
+        """Called on the session's reader thread for every job that ended."""
+        with self._lock:
+            entry = self._jobs.pop(sge_id, None)
+            if entry is not None and self._sge_ids.get(entry[0].id) == sge_id:
+                del self._sge_ids[entry[0].id]
+        if entry is None:
+            return
+        job, token = entry
+        records.remove(job.dir)
+        if info.get("foreign"):
+            completion = judge_reattached(job, sge_id, token, info["status"])
+            self._on_finished(job, completion.status, completion)
+        else:
+            self._on_finished(job, *judge(job, sge_id, info))
+
+    def verify(self, checks: Sequence[tuple[str, list[str]]]) -> None:
+        """Let the qmaster judge native specifications (``-w v``) before anything is
+        queued; ``checks`` pairs what to blame in the error with the tokens."""
+        requests = [{"key": where, "name": "fm.verify", "command": ["/bin/true"], "spec": tokens,
+                     "cwd": str(self.workdir), "stdout": "/dev/null", "stderr": "/dev/null", "env": {}}
+                    for where, tokens in checks]
+        answer = self.session.request("verify", requests)
+        if "refused" in answer:
+            raise flowmill.PluginError(f"sge backend: {answer['refused']}: Grid Engine refuses the job "
+                                       f"({answer['error']}); fix the option and run again. Nothing was "
+                                       "submitted")
+
+    def verify_run_options(self, options: SGEOptions) -> None:
+        tokens = ["-b", "y", *spec.split_qsub_args(options.qsub_args, "the run's options")]
+        self.verify([(f"the run's qsub_args={options.qsub_args!r}", tokens)])
+
+    def submit(self, jobs: Sequence[flowmill.Job], requests: Sequence[dict[str, Any]],
+               options: Mapping[str, SGEOptions]) -> dict[str, str]:
+        """Submit in order; on a refusal delete what this call submitted and raise an
+        error naming the node and its qsub_args."""
+        by_key = {job.id: job for job in jobs}
+        answer = self.session.request("submit", list(requests))
+        submitted = dict(answer["submitted"])
+        for key, sge_id in submitted.items():
+            self._track(by_key[key], sge_id, self.token)
+            records.write(by_key[key], sge_id, self.cell, self.token)
+        if "refused" in answer:
+            self.delete(list(submitted.values()))
+            node = answer["refused"]
+            raise flowmill.PluginError(
+                f"sge backend: node {node!r}: Grid Engine refused its job ({answer['error']}). Check its "
+                f"qsub_args={options[node].qsub_args!r} (the run's qsub_args plus the node's plugin_args) and "
+                "node.resources; the jobs of this run were deleted")
+        return submitted
+
+    def adopt(self, jobs: Iterable[flowmill.Job],
+              may_adopt: Callable[[flowmill.Job, Mapping[str, Any]], bool]) -> dict[str, tuple[str, str | None]]:
+        """Re-attach to jobs an earlier run recorded and that still run the same
+        computation (and that ``may_adopt(job, adopted so far)`` accepts); delete
+        recorded jobs that are stale. Returns node id -> (SGE id, token of its result)."""
+        found = [(job, record) for job in jobs if (record := records.read(job.dir)) is not None]
+        if not found:
+            return {}
+        mine = [(job, record) for job, record in found if record.get("cell") == self.cell]
+        status = self.session.request("status", [record["sge_job_id"] for _, record in mine]) if mine else {}
+        adopted: dict[str, tuple[str, str | None]] = {}
+        stale: list[str] = []
+        for job, record in found:
+            sge_id = record["sge_job_id"]
+            if status.get(sge_id) not in _ALIVE:
+                records.remove(job.dir)
+            elif record.get("fingerprint") == records.fingerprint(job) and may_adopt(job, adopted):
+                adopted[job.id] = (sge_id, record.get("token"))
+                self._track(job, sge_id, record.get("token"))
+            else:
+                stale.append(sge_id)
+                records.remove(job.dir)
+        if stale:
+            self.log.info("deleting %d Grid Engine job(s) of an earlier run that compute outdated nodes", len(stale))
+            self.session.request("control", stale)
+        if adopted:
+            self.log.info("re-attached to %d Grid Engine job(s) of an earlier run", len(adopted))
+            self.session.request("watch", [sge_id for sge_id, _ in adopted.values()])
+        return adopted
+
+    def delete(self, sge_ids: Sequence[str]) -> None:
+        """Delete jobs and forget them: their ends are not reported."""
+        with self._lock:
+            for sge_id in sge_ids:
+                entry = self._jobs.pop(sge_id, None)
+                if entry is not None:
+                    records.remove(entry[0].dir)
+                    if self._sge_ids.get(entry[0].id) == sge_id:
+                        del self._sge_ids[entry[0].id]
+        if sge_ids and self.session.alive:
+            self.session.request("control", list(sge_ids))
+
+    def cancel(self, job_ids: Iterable[str]) -> None:
+        """Delete the jobs of these nodes; their ends are still reported."""
+        sge_ids = [sge_id for job_id in job_ids if (sge_id := self.sge_id(job_id)) is not None]
+        if sge_ids and self.session.alive:
+            self.session.request("control", sge_ids)
+
+    def close(self, *, keep_jobs: bool = False) -> None:
+        """End the session; every job of this run still queued or running is deleted
+        unless ``keep_jobs`` (``wait=False``: they are the run's pending results)."""
+        with self._lock:
+            left = [job for job, _ in self._jobs.values()]
+        if not keep_jobs:
+            for job in left:
+                records.remove(job.dir)
+        self.session.close(delete=not keep_jobs)

@@ -1,0 +1,51 @@
+"""``dry_run=True``: print what would be submitted, submit nothing.
+
+It sees the same remaining graph a real run would (cached nodes are left out) and
+prints, per node, the exact native specification and command, with ``-hold_jid`` on
+the parents' node names in graph mode. The nodes are reported pending: nothing ran.
+"""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from typing import Mapping, Sequence, TextIO
+
+import flowmill
+
+from . import _spec as spec
+from ._options import SGEOptions
+
+
+class DryRunExecutor:
+    """A graph-level executor that only describes the jobs."""
+
+    def __init__(self, options: SGEOptions, context: flowmill.RunContext, out: TextIO = sys.stdout) -> None:
+        self.options = options
+        self.run_options = context.run_options
+        self.token = context.run_id
+        self.out = out
+
+    def run_graph(self, graph: flowmill.ExecutionGraph, options: Mapping[str, SGEOptions],
+                  events: flowmill.GraphEvents) -> Sequence[str]:
+        grace = self.run_options.result_grace if self.run_options is not None else 10.0
+        timeout = self.run_options.timeout if self.run_options is not None and self.options.graph else None
+        for job_id in graph.topological():
+            job = graph.jobs[job_id]
+            tokens = spec.native_spec(job, options[job_id], time_limit=timeout)
+            parents = graph.parents[job_id]
+            if self.options.graph:
+                if parents:
+                    tokens += ["-hold_jid", ",".join(spec.job_name(graph.jobs[p]) for p in parents)]
+                command = spec.guard_command(job, [(self.token, str(graph.jobs[p].dir)) for p in parents], grace)
+            else:
+                command = spec.worker_command(job)
+            print(f"[sge dry run] {job_id}\n  native specification: {shlex.join(tokens)}\n"
+                  f"  command: {shlex.join(command)}\n  working directory: {job.dir}", file=self.out)
+        return list(graph.jobs)
+
+    def cancel(self, job_ids: Sequence[str]) -> None:
+        """Nothing was submitted, so nothing to cancel."""
+
+    def shutdown(self) -> None:
+        """Nothing was started, so nothing to release."""

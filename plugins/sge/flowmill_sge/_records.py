@@ -1,0 +1,55 @@
+"""The journal of jobs in flight: ``sge_job.json`` in a node's directory names the
+Grid Engine job computing it, so that a later run (after ``wait=False``, or a driver
+that died) re-attaches to that job instead of submitting the node a second time.
+
+A record lives while its job is in flight; the run that sees the job end removes it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import flowmill
+from flowmill._store import CRASH, atomic_write, read_header
+
+RECORD = "sge_job.json"
+
+
+def fingerprint(job: flowmill.Job) -> str:
+    """What the job computes, independent of upstream values: its code, version,
+    inputs and which upstream outputs it reads. A recorded job is only adopted when
+    this matches, so an edited node is never answered by a stale job."""
+    return job.compute_hash(lambda ref: f"{ref.job_id}.{ref.output}")
+
+
+def write(job: flowmill.Job, sge_id: str, cell: str, token: str | None) -> None:
+    record = {"sge_job_id": sge_id, "cell": cell, "token": token, "fingerprint": fingerprint(job)}
+    atomic_write(Path(job.dir) / RECORD, json.dumps(record).encode())
+
+
+def read(node_dir: Path) -> dict[str, Any] | None:
+    try:
+        with open(Path(node_dir) / RECORD, encoding="utf-8") as handle:
+            return json.load(handle)
+    except (FileNotFoundError, ValueError):
+        return None
+
+
+def remove(node_dir: Path) -> None:
+    try:
+        os.unlink(Path(node_dir) / RECORD)
+    except FileNotFoundError:
+        pass
+
+
+def result_token(node_dir: Path) -> str | None:
+    """The token of the run that wrote the node's current result (None: no result)."""
+    header = read_header(Path(node_dir))
+    return None if header is None else header.get("token")
+
+
+def has_crash(node_dir: Path) -> bool:
+    return (Path(node_dir) / CRASH).exists()

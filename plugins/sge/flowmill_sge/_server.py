@@ -1,0 +1,267 @@
+"""The DRMAA session, run in a helper process of its own (see ``_helper``).
+
+Why a process: libdrmaa cannot be loaded into an interpreter that is already running
+on glibc systems where its libjemalloc needs static TLS (see ``_locate``), and DRMAA
+allows one session per process. The driver starts this module with the right
+environment and talks to it over a ``multiprocessing`` Connection on a socket pair:
+
+* requests ``(op, request_id, payload)`` are answered by ``("reply", request_id, ok,
+  payload)``, one at a time, in the order they came;
+* a waiter thread blocks in ``drmaa_wait`` on any job of the session and sends
+  ``("finished", sge_job_id, info)`` the moment one ends, so the driver sleeps until
+  something happens instead of polling;
+* jobs of an earlier session (re-attached after a driver restart) cannot be waited
+  for through DRMAA, so a watcher thread asks for their status every few seconds.
+
+If the driver disappears (the connection closes without a ``close`` request), every job
+of this session is deleted: a killed driver leaves nothing queued.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from multiprocessing.connection import Connection
+from typing import Any, Callable, TypeVar
+
+import drmaa
+from drmaa.errors import (
+    DeniedByDrmException,
+    DrmCommunicationException,
+    ExitTimeoutException,
+    InvalidJobException,
+    NoActiveSessionException,
+    TryLaterException,
+)
+
+T = TypeVar("T")
+
+TRANSIENT = (DrmCommunicationException, TryLaterException)
+"""What a restarting qmaster or a communication timeout looks like: worth retrying."""
+
+WATCH_INTERVAL = 2.0
+"""Seconds between status queries of re-attached jobs (only those are polled)."""
+
+
+def with_retries(call: Callable[[], T], patience: float) -> T:
+    """Run ``call``, retrying transient scheduler errors with back-off for up to
+    ``patience`` seconds."""
+    deadline = time.monotonic() + patience
+    delay = 0.5
+    while True:
+        try:
+            return call()
+        except TRANSIENT as exc:
+            if time.monotonic() + delay > deadline:
+                raise
+            print(f"flowmill-sge: transient scheduler error, retrying in {delay:.1f}s: {exc}", file=sys.stderr)
+            time.sleep(delay)
+            delay = min(delay * 2, 15.0)
+
+
+def describe(info: Any) -> dict[str, Any]:
+    """A DRMAA JobInfo as plain data the driver can unpickle without drmaa."""
+    usage = info.resourceUsage or {}
+
+    def number(key: str) -> float | None:
+        try:
+            return float(usage[key])
+        except (KeyError, TypeError, ValueError):
+            return None
+
+    return {
+        "exited": bool(info.hasExited),
+        "exit_status": int(info.exitStatus) if info.hasExited else None,
+        "signal": str(info.terminatedSignal) if info.hasSignal else None,
+        "aborted": bool(info.wasAborted),
+        "core_dump": bool(info.hasCoreDump),
+        "usage_exit_status": number("exit_status"),
+        "wallclock": number("ru_wallclock"),
+        "maxvmem": number("maxvmem"),
+    }
+
+
+class Server:
+    """One DRMAA session serving one driver."""
+
+    def __init__(self, conn: Connection, patience: float) -> None:
+        self.conn = conn
+        self.patience = patience
+        self.send_lock = threading.Lock()
+        self.session = drmaa.Session()
+        self.changed = threading.Condition()
+        self.outstanding: set[str] = set()
+        self.watched: dict[str, str] = {}
+        self.ids_by_key: dict[str, str] = {}
+        self.closing = False
+        self.stop_watching = threading.Event()
+
+    def send(self, message: tuple[Any, ...]) -> None:
+        with self.send_lock:
+            self.conn.send(message)
+
+    def finished(self, job_id: str, info: dict[str, Any]) -> None:
+        with self.changed:
+            self.outstanding.discard(job_id)
+        self.send(("finished", job_id, info))
+
+    # -- requests -------------------------------------------------------------------
+
+    def op_submit(self, requests: list[dict[str, Any]]) -> dict[str, Any]:
+        """Submit jobs in order; ``after`` names earlier keys or SGE ids to hold on.
+        Stops at the first job the scheduler refuses and says which."""
+        submitted: list[tuple[str, str]] = []
+        for request in requests:
+            holds = [self.ids_by_key.get(ref, ref) for ref in request.get("after", ())]
+            spec = list(request["spec"]) + (["-hold_jid", ",".join(holds)] if holds else [])
+            try:
+                job_id = with_retries(lambda: self._run(request, spec), self.patience)
+            except drmaa.errors.DrmaaException as exc:
+                return {"submitted": submitted, "refused": request["key"], "error": str(exc),
+                        "denied": isinstance(exc, DeniedByDrmException)}
+            self.ids_by_key[request["key"]] = job_id
+            submitted.append((request["key"], job_id))
+        return {"submitted": submitted}
+
+    def _run(self, request: dict[str, Any], spec: list[str]) -> str:
+        template = self.session.createJobTemplate()
+        try:
+            template.remoteCommand = request["command"][0]
+            template.args = list(request["command"][1:])
+            template.nativeSpecification = " ".join(spec)
+            template.jobName = request["name"]
+            template.workingDirectory = request["cwd"]
+            template.outputPath = ":" + request["stdout"]
+            template.errorPath = ":" + request["stderr"]
+            template.jobEnvironment = request["env"]
+            with self.changed:
+                job_id = self.session.runJob(template)
+                if not request.get("verify_only"):
+                    self.outstanding.add(job_id)
+                    self.changed.notify_all()
+            return job_id
+        finally:
+            self.session.deleteJobTemplate(template)
+
+    def op_verify(self, requests: list[dict[str, Any]]) -> dict[str, Any]:
+        """Let the qmaster check each specification (``-w v``) without queueing anything."""
+        for request in requests:
+            try:
+                with_retries(lambda: self._run({**request, "verify_only": True}, [*request["spec"], "-w", "v"]),
+                             self.patience)
+            except DeniedByDrmException as exc:
+                return {"refused": request["key"], "error": str(exc)}
+        return {}
+
+    def op_control(self, job_ids: list[str]) -> dict[str, Any]:
+        for job_id in job_ids:
+            try:
+                with_retries(lambda: self.session.control(job_id, drmaa.JobControlAction.TERMINATE), self.patience)
+            except InvalidJobException:
+                pass
+        return {}
+
+    def op_status(self, job_ids: list[str]) -> dict[str, str]:
+        return {job_id: self._status(job_id) for job_id in job_ids}
+
+    def _status(self, job_id: str) -> str:
+        try:
+            return str(with_retries(lambda: self.session.jobStatus(job_id), self.patience))
+        except InvalidJobException:
+            return "gone"
+
+    def op_watch(self, job_ids: list[str]) -> dict[str, Any]:
+        with self.changed:
+            self.watched.update((job_id, job_id) for job_id in job_ids)
+        return {}
+
+    # -- threads --------------------------------------------------------------------
+
+    def wait_for_jobs(self) -> None:
+        """Block in drmaa_wait on any session job; report each as it ends."""
+        delay = 0.5
+        while True:
+            with self.changed:
+                while not self.outstanding and not self.closing:
+                    self.changed.wait()
+                if self.closing:
+                    return
+            try:
+                info = self.session.wait(drmaa.Session.JOB_IDS_SESSION_ANY, drmaa.Session.TIMEOUT_WAIT_FOREVER)
+            except NoActiveSessionException:
+                return
+            except ExitTimeoutException:
+                continue
+            except TRANSIENT as exc:
+                print(f"flowmill-sge: transient error while waiting, retrying: {exc}", file=sys.stderr)
+                time.sleep(delay)
+                delay = min(delay * 2, 15.0)
+                continue
+            except Exception:
+                # A job deleted before it started ends the wait with "no usage information"
+                # and without its id: find which ones the session no longer knows.
+                if not self.closing:
+                    self._reap_vanished()
+                continue
+            delay = 0.5
+            self.finished(str(info.jobId), describe(info))
+
+    def _reap_vanished(self) -> None:
+        with self.changed:
+            candidates = list(self.outstanding)
+        for job_id in candidates:
+            if self._status(job_id) == "gone":
+                self.finished(job_id, {"exited": False, "exit_status": None, "signal": None, "aborted": True,
+                                       "never_started": True})
+
+    def watch_foreign(self) -> None:
+        while not self.stop_watching.wait(WATCH_INTERVAL):
+            with self.changed:
+                watched = list(self.watched)
+            for job_id in watched:
+                status = self._status(job_id)
+                if status in ("gone", "done", "failed", "undetermined"):
+                    with self.changed:
+                        self.watched.pop(job_id, None)
+                    self.send(("finished", job_id, {"foreign": True, "status": status}))
+
+    # -- life cycle -----------------------------------------------------------------
+
+    def close(self, delete: bool) -> None:
+        self.stop_watching.set()
+        if delete:
+            try:
+                self.session.control(drmaa.Session.JOB_IDS_SESSION_ALL, drmaa.JobControlAction.TERMINATE)
+            except drmaa.errors.DrmaaException as exc:
+                print(f"flowmill-sge: deleting the session's jobs failed: {exc}", file=sys.stderr)
+        with self.changed:
+            self.closing = True
+            self.changed.notify_all()
+        self.session.exit()
+
+    def serve(self) -> None:
+        try:
+            with_retries(self.session.initialize, self.patience)
+        except Exception as exc:
+            self.send(("failed", f"{type(exc).__name__}: {exc}"))
+            return
+        self.send(("ready", {"contact": self.session.contact, "drms": str(self.session.drmsInfo)}))
+        threading.Thread(target=self.wait_for_jobs, name="drmaa-wait", daemon=True).start()
+        threading.Thread(target=self.watch_foreign, name="drmaa-watch", daemon=True).start()
+        handlers = {"submit": self.op_submit, "verify": self.op_verify, "control": self.op_control,
+                    "status": self.op_status, "watch": self.op_watch}
+        while True:
+            try:
+                op, request_id, payload = self.conn.recv()
+            except (EOFError, OSError):
+                self.close(delete=True)
+                return
+            if op == "close":
+                self.close(delete=payload["delete"])
+                self.send(("reply", request_id, True, {}))
+                return
+            try:
+                self.send(("reply", request_id, True, handlers[op](payload)))
+            except Exception as exc:
+                self.send(("reply", request_id, False, f"{type(exc).__name__}: {exc}"))

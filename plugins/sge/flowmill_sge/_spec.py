@@ -1,0 +1,135 @@
+"""What one node becomes on Grid Engine: its native specification, command, working
+directory, log files and environment.
+
+``qsub_args`` is split with :mod:`shlex` and handed to DRMAA token by token, never to a
+shell. The node's typed resources become ``-pe``/``-l`` requests unless the raw
+``qsub_args`` already say something about the same thing (raw arguments win).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+import re
+import shlex
+import sys
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import flowmill
+
+from ._options import SGEOptions
+
+WORKER_FAILED_EXIT = 100
+"""Exit status of a worker whose node failed and wrote its crash file."""
+
+STDOUT = "sge.stdout"
+STDERR = "sge.stderr"
+
+_PER_JOB_VARIABLES = re.compile(
+    r"^(JOB_ID|JOB_NAME|JOB_SCRIPT|SGE_.*|NSLOTS|NHOSTS|NQUEUES|PE|PE_HOSTFILE|QUEUE|TMPDIR|TMP|HOSTNAME|"
+    r"ENVIRONMENT|REQUEST|RESTARTED|ARC|SHELL|HOME|USER|LOGNAME|BASH_FUNC_.*)$")
+"""Variables Grid Engine sets for each job itself; copying the driver's would lie."""
+
+
+def job_environment(environ: dict[str, str] | None = None) -> dict[str, str]:
+    """The driver's environment for its jobs (jobs otherwise start with a minimal PATH),
+    with ``PYTHONPATH`` covering the driver's ``sys.path`` so that modules the driver
+    imports from its own directory import in the job too."""
+    env = {key: value for key, value in (environ or os.environ).items()
+           if not _PER_JOB_VARIABLES.match(key) and "\n" not in value}
+    paths = dict.fromkeys([*env.get("PYTHONPATH", "").split(os.pathsep), *sys.path])
+    env["PYTHONPATH"] = os.pathsep.join(path for path in paths if path and os.path.isdir(path))
+    return env
+
+
+def _requested(tokens: Sequence[str]) -> tuple[set[str], set[str]]:
+    """Flags and ``-l`` resource names (also ``-l a=1,b=2``) present in qsub arguments."""
+    flags = {token for token in tokens if token.startswith("-")}
+    resources: set[str] = set()
+    for flag, value in zip(tokens, tokens[1:]):
+        if flag == "-l":
+            resources.update(item.split("=", 1)[0].strip() for item in value.split(","))
+    return flags, resources
+
+
+def resource_arguments(resources: flowmill.Resources, options: SGEOptions, given: Sequence[str]) -> list[str]:
+    """``-pe``/``-l`` requests for the node's typed resources that ``given`` lacks."""
+    flags, names = _requested(given)
+    extra: list[str] = []
+    cpus = resources.cpus or 1
+    if resources.cpus and resources.cpus > 1 and "-pe" not in flags:
+        extra += ["-pe", options.pe, str(resources.cpus)]
+    if resources.mem_gb and options.memory_flag not in names:
+        megabytes = math.ceil(resources.mem_gb * 1024 / (cpus if options.memory_per_slot else 1))
+        extra += ["-l", f"{options.memory_flag}={megabytes}M"]
+    if resources.walltime and "h_rt" not in names:
+        extra += ["-l", f"h_rt={resources.walltime}"]
+    return extra
+
+
+def split_qsub_args(qsub_args: str, where: str) -> list[str]:
+    """``qsub_args`` as tokens; raises a ValidationError naming ``where`` when they
+    cannot be expressed to DRMAA."""
+    try:
+        given = shlex.split(qsub_args)
+    except ValueError as exc:
+        raise flowmill.ValidationError(f"{where}: qsub_args={qsub_args!r} cannot be parsed ({exc}); "
+                                       "check its quotes") from None
+    spaced = [token for token in given if not token or any(ch.isspace() for ch in token)]
+    if spaced:
+        raise flowmill.ValidationError(f"{where}: qsub_args={qsub_args!r} has the argument {spaced[0]!r} with "
+                                       "whitespace, which a DRMAA native specification cannot carry")
+    return given
+
+
+def native_spec(job: flowmill.Job, options: SGEOptions, *, time_limit: float | None = None) -> list[str]:
+    """The native specification tokens of one node. ``time_limit`` (seconds) becomes
+    ``-l h_rt`` unless the node already states a run time."""
+    given = split_qsub_args(options.qsub_args, f"node {job.id!r}")
+    resources = job.resources
+    if time_limit and not resources.walltime:
+        seconds = math.ceil(time_limit)
+        resources = dataclasses.replace(resources, walltime=f"{seconds // 3600}:{seconds // 60 % 60:02d}:"
+                                                            f"{seconds % 60:02d}")
+    return ["-b", "y", *resource_arguments(resources, options, given), *given]
+
+
+def job_name(job: flowmill.Job) -> str:
+    return "fm." + re.sub(r"[^A-Za-z0-9_.-]", "_", job.id)
+
+
+def request(job: flowmill.Job, options: SGEOptions, command: list[str], env: dict[str, str], *,
+            after: Iterable[str] = (), time_limit: float | None = None) -> dict[str, Any]:
+    """The submission the helper turns into a DRMAA job template; ``after`` lists
+    keys (node ids) or SGE job ids the job is held on."""
+    return {
+        "key": job.id,
+        "name": job_name(job),
+        "command": command,
+        "spec": native_spec(job, options, time_limit=time_limit),
+        "cwd": str(job.dir),
+        "stdout": str(job.dir / STDOUT),
+        "stderr": str(job.dir / STDERR),
+        "env": env,
+        "after": list(after),
+    }
+
+
+def worker_command(job: flowmill.Job) -> list[str]:
+    """What a job-level job runs: the core's worker, with the driver's interpreter."""
+    return [*job.command(sys.executable), "--failed-exit", str(WORKER_FAILED_EXIT)]
+
+
+def guard_command(job: flowmill.Job, expected: Iterable[tuple[str, str]], grace: float) -> list[str]:
+    """What a graph-mode job runs: the worker behind ``flowmill_sge.guard``, which
+    first checks that each parent (token, node dir) produced its result."""
+    command = [sys.executable, "-m", "flowmill_sge.guard", "--grace", f"{grace:g}"]
+    for token, folder in expected:
+        command += ["--after", token, folder]
+    return [*command, "--", job.command()[-1], "--failed-exit", str(WORKER_FAILED_EXIT)]
+
+
+def log_paths(job: flowmill.Job) -> dict[str, str]:
+    return {"stdout": str(Path(job.dir) / STDOUT), "stderr": str(Path(job.dir) / STDERR)}
