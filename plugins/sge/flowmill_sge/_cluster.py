@@ -42,6 +42,7 @@ class Cluster:
         self._lock = threading.Lock()
         self._jobs: dict[str, tuple[flowmill.Job, str | None]] = {}
         self._sge_ids: dict[str, str] = {}
+        self._early: dict[str, dict[str, Any]] = {}
         self.session = DrmaaSession(installation, self._finished, on_dead, patience=options.scheduler_patience)
 
     def sge_id(self, job_id: str) -> str | None:
@@ -52,15 +53,20 @@ class Cluster:
         with self._lock:
             self._jobs[sge_id] = (job, token)
             self._sge_ids[job.id] = sge_id
+            early = self._early.pop(sge_id, None)
+        if early is not None:
+            self._finished(sge_id, early)
 
     def _finished(self, sge_id: str, info: dict[str, Any]) -> None:
-        """Called on the session's reader thread for every job that ended."""
+        """Called on the session's reader thread for every job that ended. A job of a
+        large batch may end before the batch's reply arrived: kept until tracked."""
         with self._lock:
             entry = self._jobs.pop(sge_id, None)
-            if entry is not None and self._sge_ids.get(entry[0].id) == sge_id:
+            if entry is None:
+                self._early[sge_id] = info
+                return
+            if self._sge_ids.get(entry[0].id) == sge_id:
                 del self._sge_ids[entry[0].id]
-        if entry is None:
-            return
         job, token = entry
         records.remove(job.dir)
         if info.get("foreign"):
@@ -93,8 +99,8 @@ class Cluster:
         answer = self.session.request("submit", list(requests))
         submitted = dict(answer["submitted"])
         for key, sge_id in submitted.items():
-            self._track(by_key[key], sge_id, self.token)
             records.write(by_key[key], sge_id, self.cell, self.token)
+            self._track(by_key[key], sge_id, self.token)
         if "refused" in answer:
             self.delete(list(submitted.values()))
             node = answer["refused"]

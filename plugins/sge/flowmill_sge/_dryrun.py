@@ -8,8 +8,7 @@ the parents' node names in graph mode. The nodes are reported pending: nothing r
 from __future__ import annotations
 
 import shlex
-import sys
-from typing import Mapping, Sequence, TextIO
+from typing import Mapping, Sequence
 
 import flowmill
 
@@ -20,11 +19,10 @@ from ._options import SGEOptions
 class DryRunExecutor:
     """A graph-level executor that only describes the jobs."""
 
-    def __init__(self, options: SGEOptions, context: flowmill.RunContext, out: TextIO = sys.stdout) -> None:
+    def __init__(self, options: SGEOptions, context: flowmill.RunContext) -> None:
         self.options = options
         self.run_options = context.run_options
         self.token = context.run_id
-        self.out = out
 
     def run_graph(self, graph: flowmill.ExecutionGraph, options: Mapping[str, SGEOptions],
                   events: flowmill.GraphEvents) -> Sequence[str]:
@@ -41,7 +39,7 @@ class DryRunExecutor:
             else:
                 command = spec.worker_command(job)
             print(f"[sge dry run] {job_id}\n  native specification: {shlex.join(tokens)}\n"
-                  f"  command: {shlex.join(command)}\n  working directory: {job.dir}", file=self.out)
+                  f"  command: {shlex.join(command)}\n  working directory: {job.dir}")
         return list(graph.jobs)
 
     def cancel(self, job_ids: Sequence[str]) -> None:

@@ -16,7 +16,7 @@ import flowmill
 from . import _records as records
 from . import _spec as spec
 
-GUARD_BLOCKED_EXIT = 3
+GUARD_BLOCKED_EXIT = 13
 """Exit status of a graph-mode job that refused to run because a parent did not
 produce its result in this submission (see ``guard``)."""
 

@@ -89,7 +89,8 @@ class DrmaaSession:
             try:
                 message = self._conn.recv()
             except (EOFError, OSError):
-                self._died(f"the DRMAA helper process ended: {self._helper_output() or 'no output'}")
+                self._died("the DRMAA helper process ended" if self._closing else
+                           f"the DRMAA helper process ended: {self._helper_output() or 'no output'}")
                 return
             if message[0] == "finished":
                 self._on_finished(message[1], message[2])

@@ -21,8 +21,11 @@ import flowmill
 
 from ._options import SGEOptions
 
-WORKER_FAILED_EXIT = 100
-"""Exit status of a worker whose node failed and wrote its crash file."""
+WORKER_FAILED_EXIT = 12
+"""Exit status of a worker whose node failed and wrote its crash file. Distinct from
+Python's 1 (the worker itself crashed, nothing recorded), and not SGE's 99 (requeue)
+or 100 (error state, which DRMAA jobs cannot enter: libdrmaa submits every job with
+SGE's "no error state" flag, so exit 100 just ends the job as aborted)."""
 
 STDOUT = "sge.stdout"
 STDERR = "sge.stderr"

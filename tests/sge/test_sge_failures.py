@@ -1,0 +1,148 @@
+"""Jobs that die, get deleted or are interrupted: what the crash file says, retries,
+and that a stopped driver leaves nothing queued."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import flowmill
+from flowmill import Node, Workflow
+from tests.fixtures.sge import queued_jobs, sge_command, wait_until_no_jobs
+
+pytestmark = [pytest.mark.sge, pytest.mark.usefixtures("sge_no_leftovers")]
+
+RECORD = "sge_job.json"
+
+
+def nap_once(seconds: float, marker: str) -> int:
+    """Sleeps on its first run only; counts its runs in ``marker``."""
+    first = not os.path.exists(marker)
+    with open(marker, "a") as handle:
+        handle.write("run\n")
+    if first:
+        time.sleep(seconds)
+    return len(Path(marker).read_text().splitlines())
+
+
+def crash_hard(code: int) -> None:
+    sys.stderr.write("worker going down hard\n")
+    sys.stderr.flush()
+    os._exit(code)
+
+
+def wait_for_record(node_dir: Path, running: bool = True, seconds: float = 30.0) -> str:
+    """The SGE id of the node's job once it is recorded (and running, if asked)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            sge_id = json.loads((node_dir / RECORD).read_text())["sge_job_id"]
+        except (FileNotFoundError, ValueError):
+            time.sleep(0.2)
+            continue
+        if not running or any(line.split()[:1] == [sge_id] and line.split()[4] == "r"
+                              for line in sge_command("qstat").stdout.splitlines()[2:]):
+            return sge_id
+        time.sleep(0.2)
+    raise AssertionError(f"no running job recorded in {node_dir} within {seconds}s")
+
+
+def qdel_when_running(node_dir: Path) -> threading.Thread:
+    thread = threading.Thread(target=lambda: sge_command("qdel", wait_for_record(node_dir)), daemon=True)
+    thread.start()
+    return thread
+
+
+def napper(tmp_path: Path, name: str = "nap") -> tuple[Workflow, Path]:
+    wf = Workflow("killed", base_dir=tmp_path)
+    node = Node(nap_once, name=name)
+    node.inputs.seconds = 120
+    node.inputs.marker = str(tmp_path / "runs.txt")
+    wf.add_nodes([node])
+    return wf, tmp_path / "killed" / name
+
+
+@pytest.mark.parametrize("graph", [False, True])
+def test_qdel_is_reported_as_killed(tmp_path: Path, sge_run_options: dict[str, Any], graph: bool) -> None:
+    wf, node_dir = napper(tmp_path)
+    killer = qdel_when_running(node_dir)
+    with pytest.raises(flowmill.WorkflowError) as info:
+        wf.run(plugin="sge", graph=graph, **sge_run_options)
+    killer.join()
+    crash = json.loads(info.value.failed[0].crash_file.read_text())
+    assert crash["error_type"] == "JobLost"
+    assert "killed or aborted by the scheduler (qdel" in crash["error"]
+    assert crash["details"]["sge_job_id"].isdigit()
+    assert crash["details"]["stderr"] == str(node_dir / "sge.stderr")
+
+
+@pytest.mark.parametrize("graph", [False, True])
+def test_retries_resubmit_a_killed_job(tmp_path: Path, sge_run_options: dict[str, Any], graph: bool) -> None:
+    wf, node_dir = napper(tmp_path)
+    killer = qdel_when_running(node_dir)
+    res = wf.run(plugin="sge", graph=graph, retries=1, **sge_run_options)
+    killer.join()
+    assert res["nap"].out == 2
+    assert res.executed == ["nap"]
+
+
+def test_worker_dying_is_lost_with_its_stderr(tmp_path: Path, sge_run_options: dict[str, Any]) -> None:
+    wf = Workflow("dies", base_dir=tmp_path)
+    node = Node(crash_hard, name="die")
+    node.inputs.code = 7
+    wf.add_nodes([node])
+    with pytest.raises(flowmill.WorkflowError) as info:
+        wf.run(plugin="sge", **sge_run_options)
+    crash = json.loads(info.value.failed[0].crash_file.read_text())
+    assert "exited with status 7" in crash["error"]
+    assert crash["details"]["exit_status"] == 7
+    assert "worker going down hard" in crash["details"]["stderr_tail"]
+
+
+DRIVER = textwrap.dedent("""
+    import sys, time
+    from flowmill import Node, Workflow
+
+    def nap(seconds):
+        time.sleep(seconds)
+        return seconds
+
+    wf = Workflow("interrupted", base_dir=sys.argv[1])
+    for i in range(3):
+        node = Node(nap, name=f"nap{i}")
+        node.inputs.seconds = 300
+        wf.add_nodes([node])
+    wf.run(plugin="sge", graph=sys.argv[2] == "graph")
+""")
+
+
+@pytest.mark.parametrize("graph, stop", [("jobs", signal.SIGINT), ("graph", signal.SIGINT),
+                                         ("jobs", signal.SIGKILL)])
+def test_stopped_driver_deletes_its_jobs(tmp_path: Path, sge_run_options: dict[str, Any], graph: str,
+                                         stop: signal.Signals) -> None:
+    script = tmp_path / "driver.py"
+    script.write_text(DRIVER)
+    driver = subprocess.Popen([sys.executable, str(script), str(tmp_path), graph], stderr=subprocess.PIPE,
+                              text=True)
+    try:
+        for i in range(3):
+            wait_for_record(tmp_path / "interrupted" / f"nap{i}", running=False)
+        assert len(queued_jobs()) == 3
+        driver.send_signal(stop)
+        _, stderr = driver.communicate(timeout=60)
+    finally:
+        driver.kill()
+    assert driver.returncode != 0
+    if stop == signal.SIGINT:
+        assert "KeyboardInterrupt" in stderr
+    assert wait_until_no_jobs() == []
