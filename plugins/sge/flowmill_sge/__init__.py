@@ -14,13 +14,9 @@ from typing import Any
 
 import flowmill
 
-from ._dryrun import DryRunExecutor
-from ._graph import SGEGraphExecutor
-from ._jobs import SGEJobExecutor
-from ._locate import locate
 from ._options import SGEOptions
 
-__all__ = ["DryRunExecutor", "SGEGraphExecutor", "SGEJobExecutor", "SGEOptions"]
+__all__ = ["SGEOptions"]
 
 BACKEND = flowmill.Backend(
     name="sge",
@@ -41,10 +37,16 @@ def flowmill_backends() -> list[flowmill.Backend]:
 def flowmill_make_executor(backend: flowmill.Backend, options: SGEOptions, context: flowmill.RunContext) -> Any:
     if backend.name != "sge":
         return None
+    # Imported here, not at the top: every job imports this package (for
+    # flowmill_sge.launch) and should not pay for the driver's machinery.
+    from ._dryrun import DryRunExecutor
+    from ._graph import SGEGraphExecutor
+    from ._jobs import SGEJobExecutor
+    from ._locate import locate
+
     if options.dry_run:
         return DryRunExecutor(options, context)
     installation = locate()
-    executor: SGEJobExecutor | SGEGraphExecutor
     executor = SGEGraphExecutor(installation, options, context) if options.graph else \
         SGEJobExecutor(installation, options, context)
     try:

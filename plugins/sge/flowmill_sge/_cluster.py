@@ -6,11 +6,13 @@ finished job into a completion for whoever waits.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import flowmill
+from flowmill._store import atomic_write
 
 from . import _records as records
 from . import _spec as spec
@@ -37,7 +39,10 @@ class Cluster:
         self.token = context.run_id
         self.workdir = context.workflow_dir
         self.log = context.log
-        self.env = spec.job_environment()
+        self.env, rest = spec.job_environment()
+        self.env_file = spec.environment_file(context.workflow_dir, rest)
+        if not self.env_file.exists():
+            atomic_write(self.env_file, json.dumps(rest, sort_keys=True).encode())
         self._on_finished = on_finished
         self._lock = threading.Lock()
         self._jobs: dict[str, tuple[flowmill.Job, str | None]] = {}

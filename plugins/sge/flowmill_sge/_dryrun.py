@@ -23,21 +23,21 @@ class DryRunExecutor:
         self.options = options
         self.run_options = context.run_options
         self.token = context.run_id
+        self.workdir = context.workflow_dir
 
     def run_graph(self, graph: flowmill.ExecutionGraph, options: Mapping[str, SGEOptions],
                   events: flowmill.GraphEvents) -> Sequence[str]:
-        grace = self.run_options.result_grace if self.run_options is not None else 10.0
-        timeout = self.run_options.timeout if self.run_options is not None and self.options.graph else None
+        grace = self.run_options.result_grace
+        timeout = self.run_options.timeout if self.options.graph else None
+        env_file = spec.environment_file(self.workdir, spec.job_environment()[1])
         for job_id in graph.topological():
             job = graph.jobs[job_id]
             tokens = spec.native_spec(job, options[job_id], time_limit=timeout)
-            parents = graph.parents[job_id]
-            if self.options.graph:
-                if parents:
-                    tokens += ["-hold_jid", ",".join(spec.job_name(graph.jobs[p]) for p in parents)]
-                command = spec.guard_command(job, [(self.token, str(graph.jobs[p].dir)) for p in parents], grace)
-            else:
-                command = spec.worker_command(job)
+            parents = graph.parents[job_id] if self.options.graph else ()
+            if parents:
+                tokens += ["-hold_jid", ",".join(spec.job_name(graph.jobs[p]) for p in parents)]
+            command = spec.launch_command(job, env_file, [(self.token, str(graph.jobs[p].dir)) for p in parents],
+                                          grace)
             print(f"[sge dry run] {job_id}\n  native specification: {shlex.join(tokens)}\n"
                   f"  command: {shlex.join(command)}\n  working directory: {job.dir}")
         return list(graph.jobs)

@@ -4,8 +4,8 @@ runs the graph by itself and the driver may even leave (``wait=False``).
 
 What the scheduler cannot do, the driver does while it waits: when a node fails, its
 dependants are reported skipped and deleted from the queue; a lost job is resubmitted
-(``retries``) together with its queued dependants. If the driver is gone, the guard
-each job runs (``flowmill_sge.guard``) keeps dependants of a failed node from running.
+(``retries``) together with its queued dependants. If the driver is gone, the launcher
+each job runs (``flowmill_sge.launch``) keeps dependants of a failed node from running.
 """
 
 from __future__ import annotations
@@ -69,9 +69,9 @@ class _GraphRun:
         self.tokens: dict[str, str | None] = {}
         self.attempts: dict[str, int] = {}
         run_options = executor.run_options
-        self.retries = run_options.retries if run_options is not None else 0
-        self.timeout = run_options.timeout if run_options is not None else None
-        self.grace = run_options.result_grace if run_options is not None else 10.0
+        self.retries = run_options.retries
+        self.timeout = run_options.timeout
+        self.grace = run_options.result_grace
 
     def _after(self, job_id: str, batch: set[str]) -> list[str]:
         """What the job is held on: parents in the same batch by key, parents still
@@ -104,7 +104,7 @@ class _GraphRun:
             self.attempts[job_id] = self.attempts.get(job_id, 0) + 1
             expected = [(self.tokens.get(parent) or self.cluster.token, str(jobs[parent].dir))
                         for parent in self.graph.parents[job_id]]
-            command = spec.guard_command(job, expected, self.grace)
+            command = spec.launch_command(job, self.cluster.env_file, expected, self.grace)
             requests.append(spec.request(job, self.options[job_id], command, self.cluster.env,
                                          after=self._after(job_id, members), time_limit=self.timeout))
         if not requests:

@@ -34,7 +34,7 @@ class SGEJobExecutor:
         if self.cluster.adopt([job], lambda job, adopted: True):
             return
         job.write()
-        request = spec.request(job, options, spec.worker_command(job), self.cluster.env)
+        request = spec.request(job, options, spec.launch_command(job, self.cluster.env_file), self.cluster.env)
         self.cluster.submit([job], [request], {job.id: options})
 
     def wait(self, timeout: float | None) -> Sequence[flowmill.Completion]:

@@ -18,7 +18,7 @@ from . import _spec as spec
 
 GUARD_BLOCKED_EXIT = 13
 """Exit status of a graph-mode job that refused to run because a parent did not
-produce its result in this submission (see ``guard``)."""
+produce its result in this submission (see ``launch``)."""
 
 Kind = Literal["done", "lost", "blocked"]
 

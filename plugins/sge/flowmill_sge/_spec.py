@@ -9,13 +9,15 @@ shell. The node's typed resources become ``-pe``/``-l`` requests unless the raw
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 import math
 import os
 import re
 import shlex
 import sys
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 import flowmill
 
@@ -35,16 +37,29 @@ _PER_JOB_VARIABLES = re.compile(
     r"ENVIRONMENT|REQUEST|RESTARTED|ARC|SHELL|HOME|USER|LOGNAME|BASH_FUNC_.*)$")
 """Variables Grid Engine sets for each job itself; copying the driver's would lie."""
 
+_STARTUP_VARIABLES = re.compile(r"^(PATH|PYTHONPATH|LD_LIBRARY_PATH|PYTHON[A-Z_]*)$")
+"""What the interpreter needs before it can read anything: travels with each job."""
 
-def job_environment(environ: dict[str, str] | None = None) -> dict[str, str]:
+
+def job_environment(environ: Mapping[str, str] | None = None) -> tuple[dict[str, str], dict[str, str]]:
     """The driver's environment for its jobs (jobs otherwise start with a minimal PATH),
     with ``PYTHONPATH`` covering the driver's ``sys.path`` so that modules the driver
-    imports from its own directory import in the job too."""
+    imports from its own directory import in the job too. Split in two: what the
+    interpreter needs to start, passed with each job, and the rest, which the job
+    loads from a file (see ``flowmill_sge.launch``)."""
     env = {key: value for key, value in (environ or os.environ).items()
            if not _PER_JOB_VARIABLES.match(key) and "\n" not in value}
     paths = dict.fromkeys([*env.get("PYTHONPATH", "").split(os.pathsep), *sys.path])
     env["PYTHONPATH"] = os.pathsep.join(path for path in paths if path and os.path.isdir(path))
-    return env
+    startup = {key: value for key, value in env.items() if _STARTUP_VARIABLES.match(key)}
+    return startup, {key: value for key, value in env.items() if key not in startup}
+
+
+def environment_file(folder: Path, env: Mapping[str, str]) -> Path:
+    """Where the environment ``env`` is kept for the jobs of runs in ``folder``; named
+    by its content, so runs with the same environment share one file."""
+    text = json.dumps(dict(env), sort_keys=True)
+    return folder / f".sge-env-{hashlib.blake2b(text.encode(), digest_size=8).hexdigest()}.json"
 
 
 def _requested(tokens: Sequence[str]) -> tuple[set[str], set[str]]:
@@ -120,15 +135,15 @@ def request(job: flowmill.Job, options: SGEOptions, command: list[str], env: dic
     }
 
 
-def worker_command(job: flowmill.Job) -> list[str]:
-    """What a job-level job runs: the core's worker, with the driver's interpreter."""
-    return [*job.command(sys.executable), "--failed-exit", str(WORKER_FAILED_EXIT)]
-
-
-def guard_command(job: flowmill.Job, expected: Iterable[tuple[str, str]], grace: float) -> list[str]:
-    """What a graph-mode job runs: the worker behind ``flowmill_sge.guard``, which
-    first checks that each parent (token, node dir) produced its result."""
-    command = [sys.executable, "-m", "flowmill_sge.guard", "--grace", f"{grace:g}"]
+def launch_command(job: flowmill.Job, env_file: Path, expected: Iterable[tuple[str, str]] = (),
+                   grace: float = 10.0) -> list[str]:
+    """What a job runs: the core's worker with the driver's interpreter, behind
+    ``flowmill_sge.launch``, which loads the driver's environment from ``env_file`` and,
+    in graph mode, first checks that each parent (token, node dir) produced its result."""
+    command = [sys.executable, "-m", "flowmill_sge.launch", "--env", str(env_file)]
+    expected = list(expected)
+    if expected:
+        command += ["--grace", f"{grace:g}"]
     for token, folder in expected:
         command += ["--after", token, folder]
     return [*command, "--", job.command()[-1], "--failed-exit", str(WORKER_FAILED_EXIT)]

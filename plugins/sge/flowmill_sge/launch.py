@@ -1,0 +1,70 @@
+"""``python -m flowmill_sge.launch --env FILE [--after TOKEN DIR]... [--grace S] -- WORKER_ARGS``
+
+What every Grid Engine job of flowmill runs, in front of ``python -m flowmill.worker``:
+
+* ``--env``: the driver's environment, written once per run into a file. Passing it
+  with each job would make the qmaster store and spool ~40 variables per job, which
+  halves the submission rate; only what the interpreter needs to start (``PATH``,
+  ``PYTHONPATH``, ``LD_LIBRARY_PATH``, ``PYTHON*``) travels with the job. Variables the
+  job already has (e.g. set with ``qsub -v``) are kept.
+* ``--after`` (graph mode): Grid Engine releases a job held with ``-hold_jid`` when its
+  parent *ends*, however it ended, and DRMAA jobs cannot be kept in SGE's error state
+  (libdrmaa marks every job "no error state"), so a held job cannot rely on the
+  scheduler to know whether its parents succeeded. Every parent must have written its
+  result in this submission (its result header carries the token it was submitted
+  with); otherwise the node does not run at all, not even on a stale result of an
+  earlier run, and the job exits with ``GUARD_BLOCKED_EXIT``. On a shared file system a
+  parent's result may show up here a little after the parent ended elsewhere, hence the
+  bounded ``--grace`` (cut short by the parent's crash file).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from flowmill import worker
+
+from ._outcome import GUARD_BLOCKED_EXIT
+from ._records import has_crash, result_token
+
+
+def _missing(expected: list[tuple[str, str]]) -> list[str]:
+    return [folder for token, folder in expected if result_token(Path(folder)) != token]
+
+
+def _parents_done(expected: list[tuple[str, str]], grace: float) -> bool:
+    deadline = time.monotonic() + grace
+    delay = 0.05
+    while missing := _missing(expected):
+        if time.monotonic() >= deadline or any(has_crash(Path(folder)) for folder in missing):
+            print(f"flowmill-sge launch: not running: no result of this submission in {', '.join(missing)} "
+                  "(the upstream node failed or was deleted)", file=sys.stderr)
+            return False
+        time.sleep(delay)
+        delay = min(delay * 2, 1.0)
+    return True
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m flowmill_sge.launch", description=__doc__.splitlines()[0])
+    parser.add_argument("--env", required=True, help="JSON file with the driver's environment")
+    parser.add_argument("--after", nargs=2, action="append", default=[], metavar=("TOKEN", "DIR"),
+                        help="a parent's node directory and the token its result must carry")
+    parser.add_argument("--grace", type=float, default=10.0, help="seconds to wait for parents' results to appear")
+    parser.add_argument("worker", nargs=argparse.REMAINDER, help="arguments of python -m flowmill.worker")
+    args = parser.parse_args(argv)
+    with open(args.env, encoding="utf-8") as handle:
+        for name, value in json.load(handle).items():
+            os.environ.setdefault(name, value)
+    if not _parents_done(args.after, args.grace):
+        return GUARD_BLOCKED_EXIT
+    return worker.main([arg for arg in args.worker if arg != "--"])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
