@@ -1,0 +1,80 @@
+"""The graph-level executor: the remaining graph becomes one Ruffus pipeline."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Mapping, Sequence
+
+from ruffus.ruffus_exceptions import RethrownJobError
+
+import flowmill
+
+from . import _pipeline
+from ._options import RuffusOptions
+from ._plan import plan
+from ._reporting import ReportServer, RunReporter
+
+log = logging.getLogger("flowmill.ruffus")
+
+
+class RuffusExecutor:
+    """Builds, runs and removes one Ruffus pipeline per ``run_graph`` call."""
+
+    def __init__(self, options: RuffusOptions, context: flowmill.RunContext) -> None:
+        self._options = options
+        self._context = context
+        run_options = context.run_options
+        self._attempts = 1 + (run_options.retries if run_options is not None else 0)
+        max_jobs = run_options.max_jobs if run_options is not None else None
+        self._n_procs = min(options.n_procs, max_jobs) if max_jobs else options.n_procs
+        self._reporters: list[RunReporter] = []
+
+    def run_graph(self, graph: flowmill.ExecutionGraph, options: Mapping[str, Any],
+                  events: flowmill.GraphEvents) -> Sequence[str]:
+        self._refuse_node_options(options)
+        reporter = RunReporter(graph.jobs, events, self._context.started,
+                               {"backend": "ruffus", "mode": self._options.mode})
+        self._reporters.append(reporter)
+        in_workers = self._options.mode == "multiprocess" and self._n_procs > 1
+        server = ReportServer(reporter) if in_workers and not self._options.dry_run else None
+        stages = plan(graph)
+        log.debug("run %s: %d job(s) as %d Ruffus task(s)", self._context.run_id, len(graph), len(stages))
+        try:
+            with _pipeline.ruffus_pipeline(f"flowmill-{self._context.run_id}", stages,
+                                           server.client if server else reporter, self._attempts) as pipeline:
+                _pipeline.write_printouts(pipeline, self._options)
+                if self._options.dry_run:
+                    return list(graph.jobs)
+                _pipeline.run(pipeline, self._options, self._n_procs)
+        except RethrownJobError as exc:
+            self._report_lost(graph, events, reporter, exc)
+        finally:
+            if server is not None:
+                server.close()
+        return []
+
+    def _refuse_node_options(self, options: Mapping[str, Any]) -> None:
+        differing = sorted(job_id for job_id, node_options in options.items() if node_options != self._options)
+        if differing:
+            raise flowmill.PluginError(
+                f"node(s) {', '.join(differing[:5])} set ruffus options in plugin_args, but Ruffus schedules the "
+                "whole graph as one pipeline: n_procs, mode, printout, flowchart and dry_run apply to the run. "
+                "Pass them to wf.run() instead")
+
+    @staticmethod
+    def _report_lost(graph: flowmill.ExecutionGraph, events: flowmill.GraphEvents, reporter: RunReporter,
+                     error: RethrownJobError) -> None:
+        """Jobs never fail towards Ruffus, so this is Ruffus or the pool failing: every
+        job not yet reported is lost, with Ruffus' own account as the reason."""
+        reason = f"Ruffus stopped the pipeline: {error}"
+        for job_id in graph.topological():
+            if not events.blocked(job_id):
+                reporter.end(job_id, "lost", reason)
+
+    def cancel(self, job_ids: Sequence[str]) -> None:
+        """Jobs already running finish; no further job starts."""
+        for reporter in self._reporters:
+            reporter.cancelled = True
+
+    def shutdown(self) -> None:
+        self._reporters.clear()
