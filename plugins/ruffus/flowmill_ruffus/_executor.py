@@ -40,7 +40,7 @@ class RuffusExecutor:
         stages = plan(graph)
         log.debug("run %s: %d job(s) as %d Ruffus task(s)", self._context.run_id, len(graph), len(stages))
         try:
-            with _pipeline.ruffus_pipeline(f"flowmill-{self._context.run_id}", stages,
+            with _pipeline.ruffus_pipeline(f"{self._context.workflow_dir.name}-{self._context.run_id}", stages,
                                            server.client if server else reporter, self._attempts) as pipeline:
                 _pipeline.write_printouts(pipeline, self._options)
                 if self._options.dry_run:

@@ -1,4 +1,8 @@
-"""What a Ruffus job is made of, and the function every Ruffus task runs."""
+"""What a Ruffus job is made of, and the function every Ruffus task runs.
+
+That function never raises for a job's failure: Ruffus would stop scheduling even
+independent branches. The driver decides instead which jobs may still run.
+"""
 
 from __future__ import annotations
 
@@ -52,9 +56,7 @@ def execute(job: flowmill.Job) -> tuple[Literal["done", "lost"], str]:
 
 
 def run_unit(inputs: Names, unit: Unit) -> None:
-    """The task function of every Ruffus task. It never raises for a job's failure:
-    Ruffus would stop scheduling independent branches; the driver decides instead
-    which jobs may still run. Lost jobs are retried here, up to the run's ``retries``."""
+    """flowmill runs these jobs in order, each only if its inputs exist."""
     for job_id in unit.job_ids:
         job = unit.reporter.begin(job_id)
         if job is None:

@@ -1,0 +1,58 @@
+"""Workflows the ruffus tests share; node functions at module level so that worker
+processes find them by reference."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from flowmill import Node, Workflow
+
+
+def inc(x: int) -> int:
+    return x + 1
+
+
+def explode(x: int) -> int:
+    raise RuntimeError(f"ruffus test failure on purpose (x={x})")
+
+
+def leave(x: int, tally: str) -> int:
+    """Count each attempt in a file, then quit the process's code the wrong way."""
+    with open(tally, "a") as handle:
+        handle.write(f"{os.getpid()}\n")
+    sys.exit(3)
+
+
+def grouped_failure(base_dir: Path) -> Workflow:
+    """root -> leaf0..leaf3, each leaf -> tail_i; leaf2 fails. The leaves are one Ruffus
+    task, the tails another; in between, a fused chain root2 -> mid -> bad -> after."""
+    wf = Workflow("grouped", base_dir=base_dir)
+    root = Node(inc, name="root")
+    root.inputs.x = 0
+    for i in range(4):
+        leaf = Node(explode if i == 2 else inc, name=f"leaf{i}")
+        tail = Node(inc, name=f"tail{i}")
+        wf.connect([(root, leaf, [("out", "x")]), (leaf, tail, [("out", "x")])])
+    first = Node(inc, name="first")
+    first.inputs.x = 10
+    mid = Node(inc, name="mid")
+    bad = Node(explode, name="bad")
+    after = Node(inc, name="after")
+    last = Node(inc, name="last")
+    wf.connect([(first, mid, [("out", "x")]), (mid, bad, [("out", "x")]), (bad, after, [("out", "x")]),
+                (after, last, [("out", "x")])])
+    return wf
+
+
+def small_chain(name: str, base_dir: Path, length: int, start: int) -> Workflow:
+    wf = Workflow(name, base_dir=base_dir)
+    previous = Node(inc, name="n0")
+    previous.inputs.x = start
+    wf.add_nodes([previous])
+    for i in range(1, length):
+        node = Node(inc, name=f"n{i}")
+        wf.connect(previous, "out", node, "x")
+        previous = node
+    return wf

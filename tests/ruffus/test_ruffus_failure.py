@@ -1,0 +1,95 @@
+"""Failures: dependants are skipped, independent branches and groups finish, the run
+ends with flowmill's WorkflowError and crash files, and observers hear it all from the
+driver process, in both modes."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import flowmill
+from flowmill import Node, Workflow
+from flowmill.testing import EventLog
+
+from ._workflows import grouped_failure, inc, leave
+
+MODES = ["multiprocess", "multithread"]
+
+
+class PidLog(EventLog):
+    """Also records the process every event was delivered in."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pids: set[int] = set()
+
+    def _add(self, event: str, job: Any) -> None:
+        super()._add(event, job)
+        self.pids.add(os.getpid())
+
+
+@pytest.fixture
+def observed() -> PidLog:
+    log = PidLog()
+    flowmill.register(log)
+    yield log
+    flowmill.unregister(log)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_failure_skips_dependants_and_finishes_the_rest(tmp_path: Path, mode: str, observed: PidLog) -> None:
+    with pytest.raises(flowmill.WorkflowError) as info:
+        grouped_failure(tmp_path).run(plugin="ruffus", n_procs=2, mode=mode)
+    error = info.value
+    assert sorted(f.name for f in error.failed) == ["bad", "leaf2"]
+    result = error.result
+    assert sorted(result.skipped) == ["after", "last", "tail2"]
+    assert sorted(result.executed) == ["first", "leaf0", "leaf1", "leaf3", "mid", "root",
+                                       "tail0", "tail1", "tail3"]
+    assert [result[f"tail{i}"].out for i in (0, 1, 3)] == [3, 3, 3]
+    crash = flowmill_crash(tmp_path / "grouped" / "bad")
+    assert crash["error_type"] == "RuntimeError"
+    assert "ruffus test failure on purpose (x=12)" in crash["traceback"]
+    assert not (tmp_path / "grouped" / "after" / "result.pkl").exists()
+    assert observed.of("failed") == {"bad", "leaf2"}
+    assert observed.of("skipped") == {"after", "last", "tail2"}
+    assert observed.of("started") == set(result.executed) | {"bad", "leaf2"}
+    assert observed.of("finished") == set(result.executed)
+    assert observed.pids == {os.getpid()}
+
+
+def flowmill_crash(node_dir: Path) -> dict[str, Any]:
+    return json.loads((node_dir / "crash.json").read_text())
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_node_leaving_with_sys_exit_is_lost_and_retried(tmp_path: Path, mode: str) -> None:
+    tally = tmp_path / "attempts.txt"
+    wf = Workflow("leaving", base_dir=tmp_path)
+    node = Node(leave, name="leave")
+    node.inputs.x = 1
+    node.inputs.tally = str(tally)
+    wf.add_nodes([node])
+    with pytest.raises(flowmill.WorkflowError) as info:
+        wf.run(plugin="ruffus", n_procs=2, mode=mode, retries=1)
+    assert len(tally.read_text().splitlines()) == 2
+    crash = flowmill_crash(tmp_path / "leaving" / "leave")
+    assert crash["error_type"] == "JobLost"
+    assert "sys.exit(3)" in crash["error"]
+    assert crash["details"]["backend"] == "ruffus" and crash["details"]["mode"] == mode
+    assert info.value.result.failed == ["leave"]
+
+
+def test_rerun_after_fix_runs_only_what_failed(tmp_path: Path) -> None:
+    with pytest.raises(flowmill.WorkflowError):
+        grouped_failure(tmp_path).run(plugin="ruffus", n_procs=2)
+    fixed = grouped_failure(tmp_path)
+    fixed.get_node("bad").task.func = inc  # type: ignore[union-attr]
+    fixed.get_node("leaf2").task.func = inc  # type: ignore[union-attr]
+    result = fixed.run(plugin="ruffus", n_procs=2)
+    assert sorted(result.executed) == ["after", "bad", "last", "leaf2", "tail2"]
+    assert result["last"].out == 15

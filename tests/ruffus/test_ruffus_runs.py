@@ -1,0 +1,65 @@
+"""Several workflows in one process, one after another and in two threads at once:
+Ruffus' process-global pipelines and task registry must not leak between runs."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+from ruffus import Pipeline
+from ruffus.graph import node
+
+import flowmill
+
+from ._workflows import inc, small_chain
+
+MODES = ["multiprocess", "multithread"]
+
+
+def registry() -> tuple[set[str], int]:
+    return set(Pipeline.pipelines), len(node._all_nodes)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_consecutive_runs_leave_no_ruffus_state(tmp_path: Path, mode: str) -> None:
+    before = registry()
+    first = small_chain("first", tmp_path, 5, start=0).run(plugin="ruffus", n_procs=2, mode=mode)
+    second = small_chain("second", tmp_path, 7, start=100).run(plugin="ruffus", n_procs=2, mode=mode)
+    assert first["n4"].out == 5 and len(first.executed) == 5
+    assert second["n6"].out == 107 and len(second.executed) == 7
+    assert registry() == before
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_two_threads_run_workflows_at_once(tmp_path: Path, mode: str) -> None:
+    before = registry()
+    results: dict[str, flowmill.RunResult] = {}
+    errors: list[BaseException] = []
+
+    def run(name: str, start: int) -> None:
+        try:
+            wf = flowmill.Workflow(name, base_dir=tmp_path)
+            for i in range(30):
+                leaf = flowmill.Node(_offset, name=f"leaf{i}")
+                leaf.inputs.x = start + i
+                wf.add_nodes([leaf])
+            wf.connect(wf.get_node("leaf0"), "out", flowmill.Node(inc, name="n0"), "x")
+            results[name] = wf.run(plugin="ruffus", n_procs=2, mode=mode)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(name, start)) for name, start in (("a", 0), ("b", 1000))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not errors
+    assert [results["a"][f"leaf{i}"].out for i in range(30)] == [i + 7 for i in range(30)]
+    assert [results["b"][f"leaf{i}"].out for i in range(30)] == [1000 + i + 7 for i in range(30)]
+    assert results["a"]["n0"].out == 8 and results["b"]["n0"].out == 1008
+    assert registry() == before
+
+
+def _offset(x: int) -> int:
+    return x + 7
