@@ -12,6 +12,8 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
+import cloudpickle
+
 import flowmill
 
 
@@ -23,7 +25,8 @@ class PoolOptions:
 
 
 class PoolExecutor:
-    def __init__(self, options: PoolOptions, context: flowmill.RunContext) -> None:
+    def __init__(self, options: PoolOptions, context: flowmill.RunContext, roundtrip: bool = False) -> None:
+        self.roundtrip = roundtrip
         self.slots = options.workers
         self.pool = cf.ThreadPoolExecutor(options.workers)
         self.done: "queue.SimpleQueue[flowmill.Completion]" = queue.SimpleQueue()
@@ -42,6 +45,8 @@ class PoolExecutor:
             self.done.put(flowmill.Completion(job.id, "lost", "worker vanished", {"worker": "t1"}))
             return
         self.context.started(job.id)
+        if self.roundtrip:
+            job = cloudpickle.loads(cloudpickle.dumps(job))
         job.execute()
         self.done.put(flowmill.Completion(job.id))
 
@@ -121,14 +126,16 @@ class ExamplePlugin:
         return [
             flowmill.Backend("pool", "thread pool (test)", self.contract, PoolOptions,
                              flowmill.Capabilities(timeouts=True)),
+            flowmill.Backend("pickpool", "thread pool pickling every job (test)", self.contract, PoolOptions,
+                             flowmill.Capabilities(needs_pickle=True)),
             flowmill.Backend("graphthreads", "graph on threads (test)", self.contract, GraphOptions),
         ]
 
     @flowmill.hookimpl
     def flowmill_make_executor(self, backend: flowmill.Backend, options: Any,
                                context: flowmill.RunContext) -> Any:
-        if backend.name == "pool":
-            self.last = PoolExecutor(options, context)
+        if backend.name in ("pool", "pickpool"):
+            self.last = PoolExecutor(options, context, roundtrip=backend.name == "pickpool")
         elif backend.name == "graphthreads":
             self.last = GraphThreads(context)
         else:
