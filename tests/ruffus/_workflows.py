@@ -44,15 +44,3 @@ def grouped_failure(base_dir: Path) -> Workflow:
     wf.connect([(first, mid, [("out", "x")]), (mid, bad, [("out", "x")]), (bad, after, [("out", "x")]),
                 (after, last, [("out", "x")])])
     return wf
-
-
-def small_chain(name: str, base_dir: Path, length: int, start: int) -> Workflow:
-    wf = Workflow(name, base_dir=base_dir)
-    previous = Node(inc, name="n0")
-    previous.inputs.x = start
-    wf.add_nodes([previous])
-    for i in range(1, length):
-        node = Node(inc, name=f"n{i}")
-        wf.connect(previous, "out", node, "x")
-        previous = node
-    return wf

@@ -11,8 +11,9 @@ from ruffus import Pipeline
 from ruffus.graph import node
 
 import flowmill
+from flowmill.testing._workflows import chain
 
-from ._workflows import inc, small_chain
+from ._workflows import inc
 
 MODES = ["multiprocess", "multithread"]
 
@@ -24,10 +25,10 @@ def registry() -> tuple[set[str], int]:
 @pytest.mark.parametrize("mode", MODES)
 def test_consecutive_runs_leave_no_ruffus_state(tmp_path: Path, mode: str) -> None:
     before = registry()
-    first = small_chain("first", tmp_path, 5, start=0).run(plugin="ruffus", n_procs=2, mode=mode)
-    second = small_chain("second", tmp_path, 7, start=100).run(plugin="ruffus", n_procs=2, mode=mode)
+    first = chain(tmp_path / "first", 5).run(plugin="ruffus", n_procs=2, mode=mode)
+    second = chain(tmp_path / "second", 7).run(plugin="ruffus", n_procs=2, mode=mode)
     assert first["n4"].out == 5 and len(first.executed) == 5
-    assert second["n6"].out == 107 and len(second.executed) == 7
+    assert second["n6"].out == 7 and len(second.executed) == 7
     assert registry() == before
 
 
