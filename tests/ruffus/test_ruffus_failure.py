@@ -15,7 +15,7 @@ import flowmill
 from flowmill import Node, Workflow
 from flowmill.testing import EventLog
 
-from ._workflows import grouped_failure, inc, leave
+from ._workflows import grouped_failure, inc, leave, vanish
 
 MODES = ["multiprocess", "multithread"]
 
@@ -93,3 +93,25 @@ def test_rerun_after_fix_runs_only_what_failed(tmp_path: Path) -> None:
     result = fixed.run(plugin="ruffus", n_procs=2)
     assert sorted(result.executed) == ["after", "bad", "last", "leaf2", "tail2"]
     assert result["last"].out == 15
+
+
+@pytest.mark.timeout(60)
+def test_worker_killed_mid_job_is_lost_not_a_hang(tmp_path: Path) -> None:
+    """Ruffus' process pool would wait forever for a job whose worker died; the job
+    runs in a sandbox child of the worker, so the run reports it lost and goes on."""
+    tally = tmp_path / "attempts.txt"
+    wf = grouped_failure(tmp_path)
+    killed = Node(vanish, name="killed")
+    killed.inputs.tally = str(tally)
+    after = Node(inc, name="after_killed")
+    wf.connect([(wf.get_node("root"), killed, [("out", "x")]), (killed, after, [("out", "x")])])
+    with pytest.raises(flowmill.WorkflowError) as info:
+        wf.run(plugin="ruffus", n_procs=2, mode="multiprocess", retries=1)
+    result = info.value.result
+    assert sorted(result.failed) == ["bad", "killed", "leaf2"]
+    assert "after_killed" in result.skipped and "tail0" in result.executed
+    attempts = tally.read_text().split()
+    assert len(attempts) == 2 and attempts[0] != attempts[1]
+    crash = flowmill_crash(tmp_path / "grouped" / "killed")
+    assert crash["error_type"] == "JobLost"
+    assert "killed by signal SIGKILL" in crash["error"]

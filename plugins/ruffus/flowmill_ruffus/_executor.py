@@ -12,7 +12,7 @@ import flowmill
 from . import _pipeline
 from ._options import RuffusOptions
 from ._plan import plan
-from ._reporting import ReportServer, RunReporter
+from ._link import LinkServer, LocalLink
 
 log = logging.getLogger("flowmill.ruffus")
 
@@ -27,27 +27,27 @@ class RuffusExecutor:
         self._attempts = 1 + (run_options.retries if run_options is not None else 0)
         max_jobs = run_options.max_jobs if run_options is not None else None
         self._n_procs = min(options.n_procs, max_jobs) if max_jobs else options.n_procs
-        self._reporters: list[RunReporter] = []
+        self._links: list[LocalLink] = []
 
     def run_graph(self, graph: flowmill.ExecutionGraph, options: Mapping[str, Any],
                   events: flowmill.GraphEvents) -> Sequence[str]:
         self._refuse_node_options(options)
-        reporter = RunReporter(graph.jobs, events, self._context.started,
-                               {"backend": "ruffus", "mode": self._options.mode})
-        self._reporters.append(reporter)
-        in_workers = self._options.mode == "multiprocess" and self._n_procs > 1
-        server = ReportServer(reporter) if in_workers and not self._options.dry_run else None
+        link = LocalLink(graph.jobs, events, self._context.started, {"backend": "ruffus", "mode": self._options.mode})
+        self._links.append(link)
+        in_workers = self._options.mode == "multiprocess" and self._n_procs > 1 and not self._options.dry_run
+        server = LinkServer(link) if in_workers else None
         stages = plan(graph)
-        log.debug("run %s: %d job(s) as %d Ruffus task(s)", self._context.run_id, len(graph), len(stages))
+        name = f"{self._context.workflow_dir.name}-{self._context.run_id}"
+        log.debug("run %s: %d job(s) as %d Ruffus task(s)", name, len(graph), len(stages))
         try:
-            with _pipeline.ruffus_pipeline(f"{self._context.workflow_dir.name}-{self._context.run_id}", stages,
-                                           server.client if server else reporter, self._attempts) as pipeline:
+            with _pipeline.ruffus_pipeline(name, stages, server.client if server else link,
+                                           self._attempts) as pipeline:
                 _pipeline.write_printouts(pipeline, self._options)
                 if self._options.dry_run:
                     return list(graph.jobs)
                 _pipeline.run(pipeline, self._options, self._n_procs)
         except RethrownJobError as exc:
-            self._report_lost(graph, events, reporter, exc)
+            self._report_lost(graph, events, link, exc)
         finally:
             if server is not None:
                 server.close()
@@ -62,19 +62,19 @@ class RuffusExecutor:
                 "Pass them to wf.run() instead")
 
     @staticmethod
-    def _report_lost(graph: flowmill.ExecutionGraph, events: flowmill.GraphEvents, reporter: RunReporter,
+    def _report_lost(graph: flowmill.ExecutionGraph, events: flowmill.GraphEvents, link: LocalLink,
                      error: RethrownJobError) -> None:
         """Jobs never fail towards Ruffus, so this is Ruffus or the pool failing: every
         job not yet reported is lost, with Ruffus' own account as the reason."""
         reason = f"Ruffus stopped the pipeline: {error}"
         for job_id in graph.topological():
             if not events.blocked(job_id):
-                reporter.end(job_id, "lost", reason)
+                link.end(job_id, "lost", reason)
 
     def cancel(self, job_ids: Sequence[str]) -> None:
         """Jobs already running finish; no further job starts."""
-        for reporter in self._reporters:
-            reporter.cancelled = True
+        for link in self._links:
+            link.cancelled = True
 
     def shutdown(self) -> None:
-        self._reporters.clear()
+        self._links.clear()

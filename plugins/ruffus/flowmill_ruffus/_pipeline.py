@@ -19,9 +19,9 @@ from typing import Any, Iterator, Sequence
 from ruffus import Pipeline, pipeline_printout, pipeline_printout_graph, pipeline_run
 from ruffus.graph import node
 
+from ._link import Link
 from ._options import RuffusOptions
 from ._plan import Stage
-from ._reporting import Reporter
 from ._unit import Names, Unit, run_unit
 
 _registry = threading.Lock()
@@ -36,12 +36,12 @@ instead of a ``.ruffus_history.sqlite`` in the working directory."""
 
 
 @contextmanager
-def ruffus_pipeline(name: str, stages: Sequence[Stage], reporter: Reporter, attempts: int) -> Iterator[Pipeline]:
+def ruffus_pipeline(name: str, stages: Sequence[Stage], link: Link[Any], attempts: int) -> Iterator[Pipeline]:
     with _registry:
         pipeline = Pipeline(name)
         tasks = []
         for stage in stages:
-            jobs = [[Names(parents), Unit(unit, reporter, attempts)]
+            jobs = [[Names(parents), Unit(unit, link, attempts)]
                     for unit, parents in zip(stage.units, stage.parents)]
             task = pipeline.parallel(run_unit, jobs, name=stage.name)
             if stage.after:

@@ -6,11 +6,9 @@ independent branches. The driver decides instead which jobs may still run.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any
 
-import flowmill
-
-from ._reporting import Reporter
+from ._link import Link
 
 
 class Names:
@@ -29,13 +27,13 @@ class Names:
 
 
 class Unit:
-    """One Ruffus job: a chain of flowmill jobs run in order, and where to report."""
+    """One Ruffus job: a chain of flowmill jobs run in order, and the link to the driver."""
 
-    __slots__ = ("job_ids", "reporter", "attempts")
+    __slots__ = ("job_ids", "link", "attempts")
 
-    def __init__(self, job_ids: tuple[str, ...], reporter: Reporter, attempts: int) -> None:
+    def __init__(self, job_ids: tuple[str, ...], link: Link[Any], attempts: int) -> None:
         self.job_ids = job_ids
-        self.reporter = reporter
+        self.link = link
         self.attempts = attempts
 
     def __str__(self) -> str:
@@ -44,25 +42,14 @@ class Unit:
     __repr__ = __str__
 
 
-def execute(job: flowmill.Job) -> tuple[Literal["done", "lost"], str]:
-    """Run one job; "lost" when it ended without writing its result or crash file."""
-    try:
-        job.execute()
-    except SystemExit as exc:
-        return "lost", f"the node's code called sys.exit({exc.code!r}) instead of returning or raising"
-    except Exception as exc:
-        return "lost", f"flowmill could not run the job: {type(exc).__name__}: {exc}"
-    return "done", ""
-
-
 def run_unit(inputs: Names, unit: Unit) -> None:
     """flowmill runs these jobs in order, each only if its inputs exist."""
     for job_id in unit.job_ids:
-        job = unit.reporter.begin(job_id)
-        if job is None:
+        work = unit.link.begin(job_id)
+        if work is None:
             continue
         for _ in range(unit.attempts):
-            status, reason = execute(job)
+            status, reason = unit.link.run(work)
             if status == "done":
                 break
-        unit.reporter.end(job_id, status, reason)
+        unit.link.end(job_id, status, reason)

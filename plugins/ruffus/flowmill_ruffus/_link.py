@@ -6,35 +6,44 @@ says no when an ancestor failed, and then records it skipped), then reports how 
 ended. Both calls are synchronous: when a Ruffus job returns, the driver has already
 settled its jobs, so the next task's checks see every failure before it.
 
-With threads the job calls :class:`RunReporter` directly. Worker processes call it
-through :class:`RemoteReporter`, a ``multiprocessing.connection`` client of the
-:class:`ReportServer` that the driver runs in a thread: observers hear of a job
-starting and ending from the driver process, as the core requires.
+With threads, jobs call :class:`LocalLink` directly. Worker processes call it through
+:class:`RemoteLink`, a ``multiprocessing.connection`` client of the :class:`LinkServer`
+that the driver runs in a thread: observers hear of a job starting and ending from the
+driver process, as the core requires.
 """
 
 from __future__ import annotations
 
 import os
 import threading
-from multiprocessing.connection import Client, Connection, Listener
 from multiprocessing import AuthenticationError
-from typing import Any, Callable, Mapping, Protocol
+from multiprocessing.connection import Client, Connection, Listener
+from typing import Any, Callable, Mapping, Protocol, TypeVar
 
 import cloudpickle
 
 import flowmill
 
+from ._outcome import Outcome, execute
+from ._sandbox import sandbox
 
-class Reporter(Protocol):
-    def begin(self, job_id: str) -> flowmill.Job | None:
-        """The job to run, or None if it must not run (ancestor failed, run cancelled)."""
-        ...
+Work = TypeVar("Work")
+
+
+class Link(Protocol[Work]):
+    """``begin`` hands out the job in the form ``run`` takes, or None if it must not
+    run (an ancestor failed, the run was cancelled); ``end`` reports how it ended."""
+
+    def begin(self, job_id: str) -> Work | None: ...
+
+    def run(self, work: Work) -> Outcome: ...
 
     def end(self, job_id: str, status: str, reason: str) -> None: ...
 
 
-class RunReporter:
-    """The driver's side: turns begin/end into the core's graph events."""
+class LocalLink:
+    """The driver's side: turns begin/end into the core's graph events; runs jobs in
+    the calling thread."""
 
     def __init__(self, jobs: Mapping[str, flowmill.Job], events: flowmill.GraphEvents,
                  started: Callable[[str], None], details: Mapping[str, Any]) -> None:
@@ -50,20 +59,22 @@ class RunReporter:
         self._started(job_id)
         return self._jobs[job_id]
 
+    run = staticmethod(execute)
+
     def end(self, job_id: str, status: str, reason: str) -> None:
         self._events.completed(flowmill.Completion(job_id, status, reason, self._details))  # type: ignore[arg-type]
 
 
-class ReportServer:
-    """Serves a :class:`RunReporter` to worker processes, one thread per connection."""
+class LinkServer:
+    """Serves a :class:`LocalLink` to worker processes, one thread per connection."""
 
-    def __init__(self, reporter: RunReporter) -> None:
-        self._reporter = reporter
+    def __init__(self, link: LocalLink) -> None:
+        self._link = link
         authkey = os.urandom(32)
         self._listener = Listener(family="AF_UNIX", authkey=authkey)
-        self.client = RemoteReporter(self._listener.address, authkey)
+        self.client = RemoteLink(self._listener.address, authkey)
         self._closing = False
-        self._accepter = threading.Thread(target=self._accept, name="flowmill-ruffus-reports", daemon=True)
+        self._accepter = threading.Thread(target=self._accept, name="flowmill-ruffus-link", daemon=True)
         self._accepter.start()
 
     def _accept(self) -> None:
@@ -92,15 +103,15 @@ class ReportServer:
     def _answer(self, method: str, job_id: str, args: list[Any]) -> bytes | None:
         """Always answers, so a worker never waits forever on a driver-side error."""
         if method == "end":
-            self._reporter.end(job_id, *args)
+            self._link.end(job_id, *args)
             return None
-        job = self._reporter.begin(job_id)
+        job = self._link.begin(job_id)
         if job is None:
             return None
         try:
             return cloudpickle.dumps(job)
         except Exception as exc:
-            self._reporter.end(job_id, "lost", f"the job could not be sent to a worker process: {exc}")
+            self._link.end(job_id, "lost", f"the job could not be sent to a worker process: {exc}")
             return None
 
     def close(self) -> None:
@@ -118,8 +129,9 @@ _connections: dict[tuple[str, int], Connection] = {}
 """This worker process's connection to each driver it reports to."""
 
 
-class RemoteReporter:
-    """The worker's side of :class:`ReportServer`; pickles as its address and key."""
+class RemoteLink:
+    """The worker's side of :class:`LinkServer`; pickles as its address and key. Jobs
+    stay pickled until they reach the worker's sandbox, where they run."""
 
     def __init__(self, address: str, authkey: bytes) -> None:
         self.address = address
@@ -133,9 +145,11 @@ class RemoteReporter:
         connection.send(message)
         return connection.recv()
 
-    def begin(self, job_id: str) -> flowmill.Job | None:
-        payload = self._call("begin", job_id)
-        return None if payload is None else cloudpickle.loads(payload)
+    def begin(self, job_id: str) -> bytes | None:
+        return self._call("begin", job_id)
+
+    def run(self, work: bytes) -> Outcome:
+        return sandbox().run(work)
 
     def end(self, job_id: str, status: str, reason: str) -> None:
         self._call("end", job_id, status, reason)
