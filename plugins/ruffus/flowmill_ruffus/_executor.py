@@ -10,9 +10,9 @@ from ruffus.ruffus_exceptions import RethrownJobError
 import flowmill
 
 from . import _pipeline
+from ._link import LinkServer, LocalLink
 from ._options import RuffusOptions
 from ._plan import plan
-from ._link import LinkServer, LocalLink
 
 log = logging.getLogger("flowmill.ruffus")
 

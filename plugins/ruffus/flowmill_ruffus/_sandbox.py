@@ -66,7 +66,12 @@ def _serve(connection: Connection) -> None:
                 payload = connection.recv_bytes()
             except EOFError:
                 break
-            outcome = execute(cloudpickle.loads(payload))
+            try:
+                job = cloudpickle.loads(payload)
+            except Exception as exc:
+                outcome: Outcome = ("lost", f"the job could not be unpickled in the worker process: {exc}")
+            else:
+                outcome = execute(job)
             sys.stdout.flush()
             sys.stderr.flush()
             connection.send(outcome)
