@@ -64,3 +64,18 @@ def test_two_threads_run_workflows_at_once(tmp_path: Path, mode: str) -> None:
 
 def _offset(x: int) -> int:
     return x + 7
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_ruffus_keeps_no_history_in_the_working_directory(tmp_path: Path, mode: str,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ruffus' history would decide what is up to date; flowmill's cache does, so
+    Ruffus' stays in memory, and files named like the nodes change nothing."""
+    monkeypatch.chdir(tmp_path)
+    for name in ("n0", "n1", "n2"):
+        (tmp_path / name).write_text("not a flowmill result")
+    wf = chain(tmp_path / "work", 3)
+    assert wf.run(plugin="ruffus", n_procs=2, mode=mode)["n2"].out == 3
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["n0", "n1", "n2", "work"]
+    again = chain(tmp_path / "work", 3).run(plugin="ruffus", n_procs=2, mode=mode)
+    assert again.executed == [] and sorted(again.cached) == ["n0", "n1", "n2"]
