@@ -80,18 +80,10 @@ def measure(shape: str, n: int, base_dir: str) -> dict[str, float]:
 
 def measure_sweep(base_dir: str) -> dict[str, float]:
     from flowmill._graph import build_graph
+    from flowmill.testing._workflows import parameter_sweep
 
     with tempfile.TemporaryDirectory(dir=base_dir) as tmp:
-        wf = Workflow("sweep", base_dir=tmp)
-        previous = None
-        for name in "abc":
-            node = Node(trivial, name=name)
-            node.iterables = ("i", list(range(30)))
-            if previous is None:
-                node.inputs.x = 0
-            else:
-                wf.connect(previous, "out", node, "x")
-            previous = node
+        wf = parameter_sweep(Path(tmp))
         start = time.perf_counter()
         graph = build_graph(wf, Path(tmp) / "sweep", "content")
         return {"expanded_nodes": len(graph), "expand_s": time.perf_counter() - start}
