@@ -39,19 +39,26 @@ instead of a ``.ruffus_history.sqlite`` in the working directory."""
 def ruffus_pipeline(name: str, stages: Sequence[Stage], link: Link[Any], attempts: int) -> Iterator[Pipeline]:
     with _registry:
         pipeline = Pipeline(name)
-        tasks = []
-        for stage in stages:
-            jobs = [[Names(parents), Unit(unit, link, attempts)]
-                    for unit, parents in zip(stage.units, stage.parents)]
-            task = pipeline.parallel(run_unit, jobs, name=stage.name)
-            if stage.after:
-                task.follows(*(tasks[i] for i in stage.after))
-            tasks.append(task)
+        try:
+            _add_tasks(pipeline, stages, link, attempts)
+        except BaseException:
+            _forget(pipeline)
+            raise
     try:
         yield pipeline
     finally:
         with _registry:
             _forget(pipeline)
+
+
+def _add_tasks(pipeline: Pipeline, stages: Sequence[Stage], link: Link[Any], attempts: int) -> None:
+    tasks = []
+    for stage in stages:
+        jobs = [[Names(parents), Unit(unit, link, attempts)] for unit, parents in zip(stage.units, stage.parents)]
+        task = pipeline.parallel(run_unit, jobs, name=stage.name)
+        if stage.after:
+            task.follows(*(tasks[i] for i in stage.after))
+        tasks.append(task)
 
 
 def _forget(pipeline: Pipeline) -> None:
