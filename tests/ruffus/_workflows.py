@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import threading
 from pathlib import Path
 
 from flowmill import Node, Workflow
@@ -53,3 +54,17 @@ def vanish(x: int, tally: str) -> int:
         handle.write(f"{os.getpid()}\n")
     os.kill(os.getpid(), signal.SIGKILL)
     return x
+
+
+def where(x: int) -> tuple[int, int]:
+    """The process and thread that ran the node."""
+    return os.getpid(), threading.get_ident()
+
+
+def wide(base_dir: Path, width: int) -> Workflow:
+    wf = Workflow("wide", base_dir=base_dir)
+    for i in range(width):
+        node = Node(where, name=f"w{i}", outputs=["pid", "thread"])
+        node.inputs.x = i
+        wf.add_nodes([node])
+    return wf

@@ -3,6 +3,7 @@ Ruffus' process-global pipelines and task registry must not leak between runs.""
 
 from __future__ import annotations
 
+import os
 import threading
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from ruffus.graph import node
 import flowmill
 from flowmill.testing._workflows import chain
 
-from ._workflows import inc
+from ._workflows import inc, wide
 
 MODES = ["multiprocess", "multithread"]
 
@@ -79,3 +80,20 @@ def test_ruffus_keeps_no_history_in_the_working_directory(tmp_path: Path, mode: 
     assert sorted(path.name for path in tmp_path.iterdir()) == ["n0", "n1", "n2", "work"]
     again = chain(tmp_path / "work", 3).run(plugin="ruffus", n_procs=2, mode=mode)
     assert again.executed == [] and sorted(again.cached) == ["n0", "n1", "n2"]
+
+
+def test_modes_run_jobs_where_they_say(tmp_path: Path) -> None:
+    """multiprocess: in worker processes; multithread: in threads of the driver;
+    max_jobs=1 caps n_procs, and Ruffus then runs the jobs in the driver's own thread."""
+    driver = os.getpid()
+
+    def ran_in(base: str, **options: object) -> tuple[set[int], set[int]]:
+        result = wide(tmp_path / base, 8).run(plugin="ruffus", **options)
+        return {result[f"w{i}"].pid for i in range(8)}, {result[f"w{i}"].thread for i in range(8)}
+
+    pids, _ = ran_in("processes", n_procs=2, mode="multiprocess")
+    assert driver not in pids and 1 <= len(pids) <= 2
+    pids, threads = ran_in("threads", n_procs=2, mode="multithread")
+    assert pids == {driver} and threading.get_ident() not in threads
+    pids, threads = ran_in("capped", n_procs=2, mode="multiprocess", max_jobs=1)
+    assert pids == {driver} and len(threads) == 1
