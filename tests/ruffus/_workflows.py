@@ -68,3 +68,11 @@ def wide(base_dir: Path, width: int) -> Workflow:
         node.inputs.x = i
         wf.add_nodes([node])
     return wf
+
+
+class Escape(BaseException):
+    """Not an Exception: flowmill's job does not catch it, so it reaches Ruffus."""
+
+
+def escape(x: int) -> int:
+    raise Escape(f"escaping with x={x}")

@@ -15,7 +15,7 @@ import flowmill
 from flowmill import Node, Workflow
 from flowmill.testing import EventLog
 
-from ._workflows import grouped_failure, inc, leave, vanish
+from ._workflows import escape, grouped_failure, inc, leave, vanish
 
 MODES = ["multiprocess", "multithread"]
 
@@ -115,3 +115,22 @@ def test_worker_killed_mid_job_is_lost_not_a_hang(tmp_path: Path) -> None:
     crash = flowmill_crash(tmp_path / "grouped" / "killed")
     assert crash["error_type"] == "JobLost"
     assert "killed by signal SIGKILL" in crash["error"]
+
+
+def test_ruffus_stopping_the_pipeline_ends_as_workflow_error(tmp_path: Path) -> None:
+    """A BaseException from a node reaches Ruffus (in threads), which stops the whole
+    pipeline; every job not yet reported ends lost, with Ruffus' account in its crash
+    file, and wf.run raises WorkflowError, never Ruffus' RethrownJobError."""
+    wf = Workflow("escaping", base_dir=tmp_path)
+    first = Node(escape, name="first")
+    first.inputs.x = 1
+    wf.connect(first, "out", Node(inc, name="second"), "x")
+    with pytest.raises(flowmill.WorkflowError) as info:
+        wf.run(plugin="ruffus", n_procs=2, mode="multithread")
+    result = info.value.result
+    assert result.failed == ["first"] and result.skipped == ["second"]
+    crash = flowmill_crash(tmp_path / "escaping" / "first")
+    assert crash["error_type"] == "JobLost"
+    assert crash["error"].startswith("Ruffus stopped the pipeline: ")
+    assert "Escape" in crash["error"] and "escaping with x=1" in crash["error"]
+    assert "escaping with x=1" in crash["details"]["ruffus_error"]

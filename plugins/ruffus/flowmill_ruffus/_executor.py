@@ -28,11 +28,13 @@ class RuffusExecutor:
         max_jobs = run_options.max_jobs if run_options is not None else None
         self._n_procs = min(options.n_procs, max_jobs) if max_jobs else options.n_procs
         self._links: list[LocalLink] = []
+        self._details = {"backend": "ruffus", "mode": options.mode}
+        """Added to the crash file of every job this backend reports lost."""
 
     def run_graph(self, graph: flowmill.ExecutionGraph, options: Mapping[str, Any],
                   events: flowmill.GraphEvents) -> Sequence[str]:
         self._refuse_node_options(options)
-        link = LocalLink(graph.jobs, events, self._context.started, {"backend": "ruffus", "mode": self._options.mode})
+        link = LocalLink(graph.jobs, events, self._context.started, self._details)
         self._links.append(link)
         in_workers = self._options.mode == "multiprocess" and self._n_procs > 1 and not self._options.dry_run
         server = LinkServer(link) if in_workers else None
@@ -47,7 +49,9 @@ class RuffusExecutor:
                     return list(graph.jobs)
                 _pipeline.run(pipeline, self._options, self._n_procs)
         except RethrownJobError as exc:
-            self._report_lost(graph, events, link, exc)
+            if _interrupted(exc):
+                raise KeyboardInterrupt("Ruffus' workers were interrupted") from exc
+            self._report_lost(graph, events, exc)
         finally:
             if server is not None:
                 server.close()
@@ -61,15 +65,16 @@ class RuffusExecutor:
                 "whole graph as one pipeline: n_procs, mode, printout, flowchart and dry_run apply to the run. "
                 "Pass them to wf.run() instead")
 
-    @staticmethod
-    def _report_lost(graph: flowmill.ExecutionGraph, events: flowmill.GraphEvents, link: LocalLink,
+    def _report_lost(self, graph: flowmill.ExecutionGraph, events: flowmill.GraphEvents,
                      error: RethrownJobError) -> None:
         """Jobs never fail towards Ruffus, so this is Ruffus or the pool failing: every
-        job not yet reported is lost, with Ruffus' own account as the reason."""
-        reason = f"Ruffus stopped the pipeline: {error}"
+        job not yet reported is lost, with Ruffus' own account in the crash file."""
+        raised = "; ".join(f"{name}{value}" for _, _, name, value, _ in error.job_exceptions)
+        details = {**self._details, "ruffus_error": str(error)}
         for job_id in graph.topological():
             if not events.blocked(job_id):
-                link.end(job_id, "lost", reason)
+                events.completed(flowmill.Completion(job_id, "lost", f"Ruffus stopped the pipeline: {raised}",
+                                                     details))
 
     def cancel(self, job_ids: Sequence[str]) -> None:
         """Jobs already running finish; no further job starts."""
@@ -78,3 +83,9 @@ class RuffusExecutor:
 
     def shutdown(self) -> None:
         self._links.clear()
+
+
+def _interrupted(error: RethrownJobError) -> bool:
+    """Ctrl-C reached Ruffus' workers (they share the terminal's process group)."""
+    return any("Keyboard_Interrupt" in str(name) or "KeyboardInterrupt" in str(name)
+               for _, _, name, _, _ in error.job_exceptions)
