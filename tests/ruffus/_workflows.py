@@ -7,6 +7,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from pathlib import Path
 
 from flowmill import Node, Workflow
@@ -76,3 +77,11 @@ class Escape(BaseException):
 
 def escape(x: int) -> int:
     raise Escape(f"escaping with x={x}")
+
+
+def linger(x: int, seconds: float, tally: str = "") -> int:
+    if tally:
+        with open(tally, "a") as handle:
+            handle.write(f"{os.getpid()}\n")
+    time.sleep(seconds)
+    return x

@@ -15,7 +15,7 @@ import flowmill
 from flowmill import Node, Workflow
 from flowmill.testing import EventLog
 
-from ._workflows import escape, grouped_failure, inc, leave, vanish
+from ._workflows import escape, grouped_failure, inc, leave, linger, vanish
 
 MODES = ["multiprocess", "multithread"]
 
@@ -134,3 +134,23 @@ def test_ruffus_stopping_the_pipeline_ends_as_workflow_error(tmp_path: Path) -> 
     assert crash["error"].startswith("Ruffus stopped the pipeline: ")
     assert "Escape" in crash["error"] and "escaping with x=1" in crash["error"]
     assert "escaping with x=1" in crash["details"]["ruffus_error"]
+
+
+def test_timeout_stops_the_job_in_its_sandbox(tmp_path: Path) -> None:
+    wf = Workflow("slow", base_dir=tmp_path)
+    slow = Node(linger, name="slow")
+    slow.inputs.x = 1
+    slow.inputs.seconds = 60
+    slow.inputs.tally = str(tmp_path / "attempts.txt")
+    quick = Node(linger, name="quick")
+    quick.inputs.x = 2
+    quick.inputs.seconds = 0
+    wf.connect(slow, "out", Node(inc, name="after_slow"), "x")
+    wf.add_nodes([quick])
+    with pytest.raises(flowmill.WorkflowError) as info:
+        wf.run(plugin="ruffus", n_procs=2, mode="multiprocess", timeout=1.0, retries=2)
+    result = info.value.result
+    assert result.failed == ["slow"] and result.skipped == ["after_slow"] and result["quick"].out == 2
+    crash = flowmill_crash(tmp_path / "slow" / "slow")
+    assert crash["error"] == "timed out after 1.0s (run option timeout)"
+    assert len((tmp_path / "attempts.txt").read_text().split()) == 1, "a timed-out job is not retried"

@@ -24,7 +24,7 @@ BACKEND = flowmill.Backend(
     description="Ruffus schedules the whole graph as one pipeline, on processes or threads",
     contract=1,
     options=RuffusOptions,
-    capabilities=flowmill.Capabilities(needs_pickle=True, shared_fs=True, dependencies=True),
+    capabilities=flowmill.Capabilities(needs_pickle=True, shared_fs=True, timeouts=True, dependencies=True),
 )
 
 
@@ -36,10 +36,4 @@ def flowmill_backends() -> list[flowmill.Backend]:
 @flowmill.hookimpl
 def flowmill_make_executor(backend: flowmill.Backend, options: Any,
                            context: flowmill.RunContext) -> RuffusExecutor | None:
-    if backend.name != "ruffus":
-        return None
-    if context.run_options is not None and context.run_options.stop_on_first_crash:
-        raise flowmill.PluginError("backend 'ruffus' does not support stop_on_first_crash: Ruffus schedules "
-                                   "the whole graph up front; drop the option, or use a job-level backend "
-                                   "such as 'linear'")
-    return RuffusExecutor(options, context)
+    return RuffusExecutor(options, context) if backend.name == "ruffus" else None

@@ -23,27 +23,39 @@ class RuffusExecutor:
     def __init__(self, options: RuffusOptions, context: flowmill.RunContext) -> None:
         self._options = options
         self._context = context
-        run_options = context.run_options
-        self._attempts = 1 + (run_options.retries if run_options is not None else 0)
-        max_jobs = run_options.max_jobs if run_options is not None else None
+        self._run_options = context.run_options or flowmill.RunOptions()
+        max_jobs = self._run_options.max_jobs
         self._n_procs = min(options.n_procs, max_jobs) if max_jobs else options.n_procs
+        self._in_workers = options.mode == "multiprocess" and self._n_procs > 1
+        self._refuse_unsupported()
         self._links: list[LocalLink] = []
         self._details = {"backend": "ruffus", "mode": options.mode}
         """Added to the crash file of every job this backend reports lost."""
+
+    def _refuse_unsupported(self) -> None:
+        if self._run_options.stop_on_first_crash:
+            raise flowmill.PluginError(
+                "backend 'ruffus' does not support stop_on_first_crash: Ruffus schedules the whole graph up "
+                "front; drop the option, or use a job-level backend such as 'linear'")
+        if self._run_options.timeout is not None and not self._in_workers:
+            raise flowmill.PluginError(
+                f"backend 'ruffus' stops a node after timeout={self._run_options.timeout} only in worker "
+                f"processes, and this run has mode={self._options.mode!r} with {self._n_procs} job(s) at once "
+                "(n_procs, capped by max_jobs): use mode='multiprocess' with n_procs of 2 or more, or drop timeout")
 
     def run_graph(self, graph: flowmill.ExecutionGraph, options: Mapping[str, Any],
                   events: flowmill.GraphEvents) -> Sequence[str]:
         self._refuse_node_options(options)
         link = LocalLink(graph.jobs, events, self._context.started, self._details)
         self._links.append(link)
-        in_workers = self._options.mode == "multiprocess" and self._n_procs > 1 and not self._options.dry_run
-        server = LinkServer(link) if in_workers else None
+        in_workers = self._in_workers and not self._options.dry_run
+        server = LinkServer(link, self._run_options.timeout) if in_workers else None
         stages = plan(graph)
         name = f"{self._context.workflow_dir.name}-{self._context.run_id}"
         log.debug("run %s: %d job(s) as %d Ruffus task(s)", name, len(graph), len(stages))
         try:
             with _pipeline.ruffus_pipeline(name, stages, server.client if server else link,
-                                           self._attempts) as pipeline:
+                                           1 + self._run_options.retries) as pipeline:
                 _pipeline.write_printouts(pipeline, self._options)
                 if self._options.dry_run:
                     return list(graph.jobs)

@@ -68,11 +68,11 @@ class LocalLink:
 class LinkServer:
     """Serves a :class:`LocalLink` to worker processes, one thread per connection."""
 
-    def __init__(self, link: LocalLink) -> None:
+    def __init__(self, link: LocalLink, timeout: float | None) -> None:
         self._link = link
         authkey = os.urandom(32)
         self._listener = Listener(family="AF_UNIX", authkey=authkey)
-        self.client = RemoteLink(self._listener.address, authkey)
+        self.client = RemoteLink(self._listener.address, authkey, timeout)
         self._closing = False
         self._accepter = threading.Thread(target=self._accept, name="flowmill-ruffus-link", daemon=True)
         self._accepter.start()
@@ -131,11 +131,13 @@ _connections: dict[tuple[str, int], Connection] = {}
 
 class RemoteLink:
     """The worker's side of :class:`LinkServer`; pickles as its address and key. Jobs
-    stay pickled until they reach the worker's sandbox, where they run."""
+    stay pickled until they reach the worker's sandbox, where they run, and where they
+    can be stopped after the run's ``timeout``."""
 
-    def __init__(self, address: str, authkey: bytes) -> None:
+    def __init__(self, address: str, authkey: bytes, timeout: float | None) -> None:
         self.address = address
         self.authkey = authkey
+        self.timeout = timeout
 
     def _call(self, *message: Any) -> Any:
         key = (self.address, os.getpid())
@@ -149,7 +151,7 @@ class RemoteLink:
         return self._call("begin", job_id)
 
     def run(self, work: bytes) -> Outcome:
-        return sandbox().run(work)
+        return sandbox().run(work, self.timeout)
 
     def end(self, job_id: str, status: str, reason: str) -> None:
         self._call("end", job_id, status, reason)

@@ -6,7 +6,9 @@ from typing import Literal
 
 import flowmill
 
-Outcome = tuple[Literal["done", "lost"], str]
+Outcome = tuple[Literal["done", "lost", "timeout"], str]
+"""How a job ended and why: "lost" is retried up to the run's ``retries``; "timeout"
+(stopped after the run's ``timeout``) is reported lost without a retry."""
 
 
 def execute(job: flowmill.Job) -> Outcome:

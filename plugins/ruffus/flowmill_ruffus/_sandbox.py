@@ -27,13 +27,17 @@ class Sandbox:
         self._pid: int | None = None
         self._connection: Connection | None = None
 
-    def run(self, payload: bytes) -> Outcome:
-        """Run a job pickled with cloudpickle."""
+    def run(self, payload: bytes, timeout: float | None) -> Outcome:
+        """Run a job pickled with cloudpickle; kill it after ``timeout`` seconds."""
         if self._connection is None:
             self._start()
-        assert self._connection is not None
+        assert self._pid is not None and self._connection is not None
         try:
             self._connection.send_bytes(payload)
+            if timeout is not None and not self._connection.poll(timeout):
+                os.kill(self._pid, signal.SIGKILL)
+                self._reap()
+                return "timeout", f"timed out after {timeout}s (run option timeout)"
             return self._connection.recv()
         except (EOFError, OSError):
             return "lost", f"the process running the job {self._reap()} before the job finished"

@@ -50,6 +50,6 @@ def run_unit(inputs: Names, unit: Unit) -> None:
             continue
         for _ in range(unit.attempts):
             status, reason = unit.link.run(work)
-            if status == "done":
+            if status != "lost":
                 break
-        unit.link.end(job_id, status, reason)
+        unit.link.end(job_id, "done" if status == "done" else "lost", reason)
