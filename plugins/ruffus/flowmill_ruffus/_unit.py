@@ -42,7 +42,7 @@ class Unit:
     __repr__ = __str__
 
 
-def run_unit(inputs: Names, unit: Unit) -> None:
+def run_unit(inputs: Names, unit: Unit) -> None:  # ``inputs`` only labels the job in Ruffus' printout
     """flowmill runs these jobs in order, each only if its inputs exist."""
     for job_id in unit.job_ids:
         work = unit.link.begin(job_id)
