@@ -9,6 +9,7 @@ the core resubmits it to the remaining engines.
 from __future__ import annotations
 
 import queue
+from concurrent import futures
 import signal
 import sys
 from typing import Any, Sequence
@@ -21,6 +22,10 @@ import flowmill
 
 from ._connect import Connection
 from ._engine import run_job
+
+_CONTROL_TIMEOUT = 5.0
+"""Seconds to wait for engines to confirm an abort or a signal: ``shutdown`` closes the
+client right after, which would drop requests still in flight."""
 
 
 def _engine_of(result: ipyparallel.AsyncResult) -> Any:
@@ -93,12 +98,13 @@ class IPythonExecutor:
         results = {self._tasks.pop(job_id).msg_ids[0] for job_id in job_ids if job_id in self._tasks}
         if not results:
             return
-        self._client.abort(list(results), block=False)
+        futures.wait([self._client.abort(list(results), block=False)], timeout=_CONTROL_TIMEOUT)
         status = self._client.queue_status(verbose=True)
         engines = [engine for engine, queues in status.items()
                    if isinstance(queues, dict) and results.intersection(queues.get("tasks", ()))]
         if engines:
-            self._client.send_signal(signal.SIGINT, targets=engines, block=False)
+            futures.wait([self._client.send_signal(signal.SIGINT, targets=engines, block=False)],
+                         timeout=_CONTROL_TIMEOUT)
 
     def shutdown(self) -> None:
         try:
