@@ -9,6 +9,7 @@ the core resubmits it to the remaining engines.
 from __future__ import annotations
 
 import queue
+import re
 from concurrent import futures
 import signal
 import sys
@@ -28,16 +29,29 @@ _CONTROL_TIMEOUT = 5.0
 client right after, which would drop requests still in flight."""
 
 
-def _engine_of(result: ipyparallel.AsyncResult) -> Any:
-    return result._metadata[0].get("engine_id") if result._metadata else None
+def _engine_of(result: ipyparallel.AsyncResult, error: RemoteError | None, known: dict[str, int]) -> Any:
+    """The engine id of a finished task. A task stranded on a dead engine comes back
+    from the hub naming only the engine's uuid, which the client already forgot:
+    ``known`` remembers the uuids of engines seen alive."""
+    metadata = result._metadata[0] if result._metadata else {}
+    if metadata.get("engine_id") is not None:
+        return metadata["engine_id"]
+    info = getattr(error, "engine_info", None) or {}
+    if info.get("engine_id") is not None:
+        return info["engine_id"]
+    uuid = metadata.get("engine_uuid") or info.get("engine_uuid")
+    if uuid is None and error is not None:
+        match = re.search(r"Engine b?'([^']+)' died", str(error.evalue))
+        uuid = match and match.group(1)
+    return known.get(uuid, uuid) if uuid else None
 
 
-def completion_of(job_id: str, result: ipyparallel.AsyncResult) -> flowmill.Completion:
+def completion_of(job_id: str, result: ipyparallel.AsyncResult, known: dict[str, int]) -> flowmill.Completion:
     """Turn a finished task into what the core needs to know about it."""
-    engine = _engine_of(result)
     try:
         status = result.get(0)
     except RemoteError as exc:
+        engine = _engine_of(result, exc, known)
         details = {"engine_id": engine, "msg_id": result.msg_ids[0], "remote_traceback": exc.render_traceback()}
         if exc.ename == "EngineError":
             reason = f"IPython engine {engine} died while running the node ({exc.evalue})"
@@ -49,8 +63,8 @@ def completion_of(job_id: str, result: ipyparallel.AsyncResult) -> flowmill.Comp
         return flowmill.Completion(job_id, "lost", reason, details)
     except ipyparallel.error.TaskAborted:
         return flowmill.Completion(job_id, "lost", "the task was aborted before it ran", {"msg_id": result.msg_ids[0]})
-    return flowmill.Completion(job_id, "done", details={"engine_id": engine, "host": status["host"],
-                                                        "engine_pid": status["pid"]})
+    return flowmill.Completion(job_id, "done", details={"engine_id": _engine_of(result, None, known),
+                                                        "host": status["host"], "engine_pid": status["pid"]})
 
 
 class IPythonExecutor:
@@ -66,11 +80,18 @@ class IPythonExecutor:
         self._context = context
         self._driver_path = [entry for entry in sys.path]
         self._tasks: dict[str, ipyparallel.AsyncResult] = {}
+        self._known_engines: dict[str, int] = {}
+        self._learn_engines()
         self._finished: "queue.SimpleQueue[tuple[str, ipyparallel.AsyncResult]]" = queue.SimpleQueue()
         timeout = getattr(context.run_options, "timeout", None)
         self.slots = len(self._client.ids) * (1 if timeout else tasks_per_engine)
 
+    def _learn_engines(self) -> None:
+        if not set(self._client.ids) <= set(self._known_engines.values()):
+            self._known_engines.update({uuid: engine for engine, uuid in self._client._engines.items()})
+
     def submit(self, job: flowmill.Job, options: Any) -> None:
+        self._learn_engines()
         result = self._view.apply_async(run_job, cloudpickle.dumps(job), self._driver_path)
         self._tasks[job.id] = result
         result.add_done_callback(lambda _future: self._finished.put((job.id, result)))
@@ -89,7 +110,7 @@ class IPythonExecutor:
         for job_id, result in finished:
             if self._tasks.get(job_id) is result:
                 del self._tasks[job_id]
-                completions.append(completion_of(job_id, result))
+                completions.append(completion_of(job_id, result, self._known_engines))
         return completions
 
     def cancel(self, job_ids: Sequence[str]) -> None:
