@@ -71,6 +71,10 @@ start)
         ssh -F "$dir/ssh_config" "$host_alias" true 2>/dev/null && break
         sleep 0.1
     done
+    if ! running; then
+        echo "sshd on 127.0.0.1:$port did not start (port taken? choose another with FLOWMILL_SSH_PORT)" >&2
+        exit 1
+    fi
     ssh -F "$dir/ssh_config" "$host_alias" true
     echo "$dir/ssh_config"
     ;;
