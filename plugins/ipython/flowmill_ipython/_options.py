@@ -28,7 +28,7 @@ class IPythonOptions:
         "help": "seconds to reach the controller before reporting it unreachable"})
     engine_timeout: float = field(default=60.0, metadata={
         "help": "seconds to wait for engines to register (a starting cluster) before giving up"})
-    tasks_per_engine: int = field(default=2, metadata={
+    tasks_per_engine: int = field(default=4, metadata={
         "help": "tasks kept queued per engine, hiding the controller's round trip (1 when the run has "
                 "a timeout, so a node's clock starts when it can run)"})
 
