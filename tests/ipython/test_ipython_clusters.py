@@ -52,6 +52,17 @@ def test_temporary_cluster_is_started_and_stopped(tmp_path: Path, no_default_clu
     assert any("stopped the temporary IPython cluster" in r.getMessage() for r in caplog.records)
 
 
+def test_default_profile_cluster_is_used(tmp_path: Path, ipython_cluster: IPCluster,
+                                        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    monkeypatch.setenv("IPYTHONDIR", str(ipython_cluster.profile_dir.parent))
+    caplog.set_level(logging.INFO, logger="flowmill")
+    res = diamond(tmp_path).run(plugin="ipython")
+    assert res["bottom"].out == 34
+    messages = [record.getMessage() for record in caplog.records]
+    assert any("using the running cluster of the default profile (2 engines)" in m for m in messages)
+    assert not any("temporary" in m for m in messages)
+
+
 def work_slowly(marker_dir: str, x: int) -> int:
     """Leave this engine's pid where the test can find it, then take a while."""
     Path(marker_dir, f"{os.getpid()}.pid").touch()
@@ -148,6 +159,22 @@ def test_controller_without_engines_then_gone(tmp_path: Path, no_default_cluster
     with pytest.raises(flowmill.PluginError, match=r"cannot reach.*ipcluster start -n N"):
         diamond(tmp_path).run(plugin="ipython", url_file=str(stale), connect_timeout=1.0)
     assert not list(tmp_path.glob("diamond/*/result.pkl"))
+
+
+def test_stale_default_connection_file_is_ignored(tmp_path: Path, no_default_cluster: Path,
+                                                  caplog: pytest.LogCaptureFixture) -> None:
+    """The default profile keeps the connection file of a controller that is gone: the
+    run says so and starts its temporary cluster instead."""
+    cluster = IPCluster(no_default_cluster / "profile_default", "", 0)
+    cluster.start()
+    left_behind = cluster.url_file.read_bytes()
+    assert cluster.stop() == []
+    cluster.url_file.write_bytes(left_behind)
+    caplog.set_level(logging.INFO, logger="flowmill")
+    res = diamond(tmp_path).run(plugin="ipython", n_engines=1, connect_timeout=1.0)
+    assert res["bottom"].out == 34
+    assert any("no longer answers; ignoring it" in r.getMessage() for r in caplog.records)
+    assert cluster_processes(_temporary_profile_dir(caplog)) == []
 
 
 def test_options_are_checked_up_front(tmp_path: Path) -> None:

@@ -38,4 +38,9 @@ def flowmill_make_executor(backend: flowmill.Backend, options: IPythonOptions,
                            context: flowmill.RunContext) -> IPythonExecutor | None:
     if backend.name != "ipython":
         return None
-    return IPythonExecutor(connect(options, context.run_id, context.log), context, options.tasks_per_engine)
+    connection = connect(options, context.run_id, context.log)
+    try:
+        return IPythonExecutor(connection, context, options.tasks_per_engine)
+    except BaseException:
+        connection.close()
+        raise
