@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import queue
 import re
-from concurrent import futures
 import signal
 import sys
+from concurrent import futures
 from typing import Any, Sequence
 
 import cloudpickle
@@ -69,16 +69,16 @@ def completion_of(job_id: str, result: ipyparallel.AsyncResult, known: dict[str,
 
 class IPythonExecutor:
     """See the module docstring. ``slots`` keeps ``tasks_per_engine`` tasks per engine
-    in flight: enough to hide the controller's round trip, few enough that Ctrl-C and
-    timeouts have little queued work to abort."""
+    in flight: enough to hide the controller's round trip, few enough that Ctrl-C has
+    little queued work to abort. With a run ``timeout`` it is one per engine, because
+    the core starts a node's clock when it is submitted, not when an engine takes it."""
 
     def __init__(self, connection: Connection, context: flowmill.RunContext, tasks_per_engine: int) -> None:
         self._connection = connection
         self._client = connection.client
         self._view = self._client.load_balanced_view()
         self._view.retries = 0
-        self._context = context
-        self._driver_path = [entry for entry in sys.path]
+        self._driver_path = list(sys.path)
         self._tasks: dict[str, ipyparallel.AsyncResult] = {}
         self._known_engines: dict[str, int] = {}
         self._learn_engines()
