@@ -4,7 +4,9 @@ per-node timeout and Ctrl-C."""
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -18,6 +20,8 @@ import pytest
 
 import flowmill
 from flowmill import Node, Workflow
+
+from ..fixtures.ipython import cluster_processes
 
 pytestmark = pytest.mark.ipython
 
@@ -133,32 +137,56 @@ def test_timeout_stops_the_node_and_frees_the_engine(tmp_path: Path, ipython_run
     assert _idle_within(ipython_run_options["url_file"], 10), "the timed-out task still occupies an engine"
 
 
-def test_ctrl_c_aborts_outstanding_tasks(tmp_path: Path, ipython_run_options: dict[str, Any]) -> None:
+def snooze_marked(marker_dir: str, seconds: float) -> float:
+    Path(marker_dir, f"{os.getpid()}-{seconds}").touch()
+    time.sleep(seconds)
+    return seconds
+
+
+def _interrupt_driver(tmp_path: Path, options: dict[str, Any], env: dict[str, str]) -> str:
+    """Run six minute-long nodes in a driver process, press Ctrl-C once they run, and
+    return the driver's stderr."""
+    markers = tmp_path / "markers"
+    markers.mkdir()
     script = tmp_path / "interrupted.py"
     script.write_text(textwrap.dedent("""
-        import sys
+        import json, sys
         from flowmill import Node, Workflow
-        from tests.ipython.test_ipython_nodes import snooze
+        from tests.ipython.test_ipython_nodes import snooze_marked
 
         wf = Workflow("interrupted", base_dir=sys.argv[2])
         for i in range(6):
-            node = Node(snooze, name=f"sleep{i}")
+            node = Node(snooze_marked, name=f"sleep{i}")
+            node.inputs.marker_dir = sys.argv[3]
             node.inputs.seconds = 60 + i
             wf.add_nodes([node])
-        print("RUNNING", flush=True)
-        wf.run(plugin="ipython", url_file=sys.argv[1])
+        wf.run(plugin="ipython", **json.loads(sys.argv[1]))
     """))
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    driver = subprocess.Popen([sys.executable, str(script), ipython_run_options["url_file"], str(tmp_path)],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    driver = subprocess.Popen([sys.executable, str(script), json.dumps(options), str(tmp_path), str(markers)],
+                              stderr=subprocess.PIPE, text=True, env={**env, "PYTHONPATH": str(REPO)})
     try:
-        assert driver.stdout is not None and driver.stdout.readline().strip() == "RUNNING"
-        time.sleep(3)
+        deadline = time.monotonic() + 60
+        while not any(markers.iterdir()) and time.monotonic() < deadline and driver.poll() is None:
+            time.sleep(0.1)
         driver.send_signal(signal.SIGINT)
         _, stderr = driver.communicate(timeout=60)
     finally:
         if driver.poll() is None:
             driver.kill()
-    assert driver.returncode != 0 and "KeyboardInterrupt" in stderr
-    assert _idle_within(ipython_run_options["url_file"], 10), f"tasks of the interrupted run kept running {stderr}"
+    assert driver.returncode != 0 and "KeyboardInterrupt" in stderr, stderr
     assert not list((tmp_path / "interrupted").glob("*/result.pkl"))
+    return stderr
+
+
+def test_ctrl_c_aborts_outstanding_tasks(tmp_path: Path, ipython_run_options: dict[str, Any]) -> None:
+    stderr = _interrupt_driver(tmp_path, ipython_run_options, dict(os.environ))
+    assert _idle_within(ipython_run_options["url_file"], 10), f"tasks of the interrupted run kept running {stderr}"
+
+
+def test_ctrl_c_stops_the_temporary_cluster(tmp_path: Path) -> None:
+    env = {**os.environ, "IPYTHONDIR": str(tmp_path / "ipython-dir")}
+    stderr = _interrupt_driver(tmp_path, {"n_engines": 2}, env)
+    started = re.search(r"temporary local cluster of 2 engines in (\S+);", stderr)
+    assert started, stderr
+    assert cluster_processes(started.group(1)) == []
+    assert not Path(started.group(1)).exists()
