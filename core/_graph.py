@@ -92,6 +92,12 @@ def _job_for(path: str, node: Node, dirs: Mapping[str, Path], incoming: Mapping[
     if missing:
         raise ValidationError(f"node {path!r}: mandatory input(s) {missing} are neither set nor connected; "
                               f"set them (node.inputs.{missing[0]} = ...) or connect an upstream output")
+    check = getattr(node.task, "check", None)
+    if check is not None:
+        try:
+            check(inputs)
+        except ValidationError as exc:
+            raise ValidationError(f"node {path!r}: {exc}") from None
     refs: dict[str, Ref | list[Ref]] = {name: Ref(edge.src, edge.src_field, str(dirs[edge.src]))
                                         for name, edge in incoming.items()}
     return Job(path, dirs[path], node.task, inputs, refs, version=node.version, hash_method=hash_method,

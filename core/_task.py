@@ -20,7 +20,14 @@ class NodeError(FlowmillError):
 
 class Task(Protocol):
     """The runnable part of a node, shipped inside every job (so it must pickle for
-    backends that run jobs elsewhere)."""
+    backends that run jobs elsewhere).
+
+    A task may also define ``check(inputs)``: the workflow calls it while it builds the
+    jobs, before anything runs, with the input values known then (set values and
+    defaults; connected inputs are absent), and it raises
+    :class:`~flowmill.ValidationError` for what is wrong already (a command's
+    executable that is not installed, an input file that does not exist).
+    """
 
     output_names: Sequence[str]
 
