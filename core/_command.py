@@ -1,0 +1,382 @@
+"""Command-line tools as nodes.
+
+A :class:`CommandTask` holds an argument-list template, its declared inputs and its
+declared output files; :class:`CommandNode` is a :class:`~flowmill.Node` running one.
+The tool runs in the node's own directory (where its stdout, stderr and exact command
+line are kept), without a shell unless asked for, and its outputs come back as
+:class:`~flowmill.File` values, so downstream cache keys follow their content.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shlex
+import shutil
+import signal
+import socket
+import subprocess
+import typing
+from pathlib import Path
+from typing import Any, Mapping, Sequence, Union
+
+from . import _store as store
+from ._errors import FlowmillError, ValidationError
+from ._files import File
+from ._node import Inputs, Node
+from ._task import MANDATORY
+from ._templates import placeholders, render_arguments, render_name, render_shell
+
+InputSpec = Union[type, tuple[type, Any]]
+"""How an input is declared: its type (mandatory input) or ``(type, default)``."""
+
+COMMAND_FILE = "command.txt"
+STDOUT_FILE = "stdout.txt"
+STDERR_FILE = "stderr.txt"
+_RESERVED = {COMMAND_FILE, STDOUT_FILE, STDERR_FILE, store.RESULT, store.CRASH, store.JOB}
+_TAIL_LINES = 20
+_TAIL_BYTES = 8192
+
+
+class CommandError(FlowmillError):
+    """A command node could not run its tool, or the tool did not produce what the
+    node declares."""
+
+
+class CommandFailed(CommandError):
+    """The tool exited with a failure status (or ran out of time).
+
+    The message carries the command line, the exit status and the tail of stderr,
+    so the crash file explains the failure without opening the node directory; the
+    same facts are attributes for programs.
+    """
+
+    def __init__(self, command: str, returncode: int | None, stderr_tail: str, node_dir: Path,
+                 reason: str) -> None:
+        self.command = command
+        self.returncode = returncode
+        self.stderr_tail = stderr_tail
+        self.node_dir = node_dir
+        stderr_file = node_dir / STDERR_FILE
+        lines = [f"{reason}: {command}", f"  in {node_dir}"]
+        if stderr_tail:
+            lines.append(f"last lines of stderr ({stderr_file}):")
+            lines.extend("  " + line for line in stderr_tail.splitlines())
+        else:
+            lines.append(f"stderr was empty ({stderr_file})")
+        super().__init__("\n".join(lines))
+
+
+class CommandTimeout(CommandFailed):
+    """The tool ran longer than the node's ``timeout``; it was killed with every
+    process it started."""
+
+
+def _type_name(tp: Any) -> str:
+    return getattr(tp, "__name__", None) or str(tp)
+
+
+def _parse_spec(name: str, spec: Any) -> tuple[Any, Any]:
+    if isinstance(spec, tuple):
+        if len(spec) != 2:
+            raise ValidationError(f"input {name!r}: declare it as a type or as (type, default), got {spec!r}")
+        tp, default = spec
+    else:
+        tp, default = spec, MANDATORY
+    item = typing.get_args(tp)[0] if typing.get_origin(tp) is list and typing.get_args(tp) else None
+    if not (isinstance(tp, type) or typing.get_origin(tp) is list) or (item is not None and not isinstance(item, type)):
+        raise ValidationError(f"input {name!r}: {tp!r} is not a type; use e.g. File, int, str, float or list[File]")
+    return tp, default
+
+
+def _conforms(value: Any, tp: Any) -> bool:
+    if typing.get_origin(tp) is list:
+        args = typing.get_args(tp)
+        return isinstance(value, (list, tuple)) and (not args or all(_conforms(v, args[0]) for v in value))
+    if tp is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if tp is File:
+        return isinstance(value, File) and value.is_absolute()
+    return isinstance(value, tp)
+
+
+def _as_file(value: Any) -> Any:
+    """Paths given as text become absolute Files, so their content is hashed and they
+    stay valid from the node directory and on other hosts of the shared file system."""
+    if isinstance(value, (str, os.PathLike)):
+        return File(os.path.abspath(os.path.expanduser(os.fspath(value))))
+    return value
+
+
+def _tail(path: Path) -> str:
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(max(0, os.fstat(handle.fileno()).st_size - _TAIL_BYTES))
+            data = handle.read()
+    except FileNotFoundError:
+        return ""
+    return "\n".join(data.decode("utf-8", "replace").splitlines()[-_TAIL_LINES:])
+
+
+class CommandTask:
+    """A command-line tool as a task; see :class:`CommandNode` for the arguments."""
+
+    __slots__ = ("command", "shell", "inputs", "outputs", "stdout", "env", "timeout", "output_names")
+
+    def __init__(self, command: Sequence[str] | str, *, inputs: Mapping[str, InputSpec] | None = None,
+                 outputs: Mapping[str, str] | None = None, stdout: str | None = None,
+                 env: Mapping[str, str] | None = None, timeout: float | None = None,
+                 shell: bool = False) -> None:
+        if shell:
+            if not isinstance(command, str) or not command.strip():
+                raise ValidationError("with shell=True the command is one shell command line (a string)")
+        elif isinstance(command, str) or not command or not all(isinstance(a, str) for a in command):
+            raise ValidationError(f"command {command!r} must be a list of argument strings, e.g. "
+                                  "['gzip', '-c', '{in_file}'] (or a string with shell=True to run it "
+                                  "through /bin/sh)")
+        self.command: str | tuple[str, ...] = command if shell else tuple(command)
+        self.shell = shell
+        self.inputs = {name: _parse_spec(name, spec) for name, spec in (inputs or {}).items()}
+        self.outputs = dict(outputs or {})
+        self.stdout = stdout
+        self.env = dict(env or {})
+        self.timeout = timeout
+        self.output_names = tuple(self.outputs)
+        self._validate()
+
+    def _validate(self) -> None:
+        clash = sorted(set(self.inputs) & set(self.outputs))
+        if clash:
+            raise ValidationError(f"{clash} are declared both as inputs and as outputs; rename one")
+        for name in [*self.inputs, *self.outputs]:
+            if not name.isidentifier():
+                raise ValidationError(f"{name!r} is not a valid input or output name (use a Python identifier)")
+        templates = [self.command] if isinstance(self.command, str) else list(self.command)
+        if not self.shell and placeholders(templates[0]):
+            raise ValidationError(f"the executable {templates[0]!r} must be a literal name or path, not a "
+                                  "template: flowmill checks it exists and folds its identity into the cache key")
+        known = set(self.inputs) | set(self.outputs)
+        for template in templates:
+            unknown = [name for name in placeholders(template) if name not in known]
+            if unknown:
+                raise ValidationError(f"argument {template!r} refers to {unknown[0]!r}, which is not declared; "
+                                      f"inputs are {sorted(self.inputs)}, outputs are {sorted(self.outputs)}")
+        for name, template in self.outputs.items():
+            if not isinstance(template, str) or not template:
+                raise ValidationError(f"output {name!r}: give a file name template such as '{{in_file.name}}.gz'")
+            unknown = [ref for ref in placeholders(template) if ref not in self.inputs]
+            if unknown:
+                raise ValidationError(f"output {name!r} = {template!r} refers to {unknown[0]!r}; an output "
+                                      f"name may refer to inputs only ({sorted(self.inputs)})")
+        if self.stdout is not None and self.stdout not in self.outputs:
+            raise ValidationError(f"stdout={self.stdout!r} must name a declared output (outputs: "
+                                  f"{sorted(self.outputs)}), whose file then receives the tool's stdout")
+        if not all(isinstance(k, str) and isinstance(v, str) for k, v in self.env.items()):
+            raise ValidationError(f"env must map names to strings, got {self.env!r}")
+        if self.timeout is not None and (isinstance(self.timeout, bool) or not isinstance(self.timeout, (int, float))
+                                         or self.timeout <= 0):
+            raise ValidationError(f"timeout must be a positive number of seconds, got {self.timeout!r}")
+
+    @property
+    def executable(self) -> str | None:
+        """The program run (None for a shell command line, where /bin/sh runs it)."""
+        return None if isinstance(self.command, str) else self.command[0]
+
+    def input_defaults(self) -> dict[str, Any]:
+        return {name: default for name, (_, default) in self.inputs.items()}
+
+    def prepare(self, name: str, value: Any) -> Any:
+        """A value about to be set on input ``name``: File inputs given as text or
+        paths become absolute Files (see :func:`_as_file`)."""
+        tp = self.inputs.get(name, (None,))[0]
+        if tp is File:
+            return _as_file(value)
+        if typing.get_origin(tp) is list and typing.get_args(tp) == (File,) and isinstance(value, (list, tuple)):
+            return [_as_file(item) for item in value]
+        return value
+
+    def _resolve_executable(self) -> str | None:
+        path = self.env.get("PATH", os.environ.get("PATH", os.defpath))
+        return shutil.which(self.executable, path=path) if self.executable else None
+
+    def check(self, inputs: Mapping[str, Any]) -> None:
+        """Refuse, before anything runs, a tool that is not installed here, and set
+        inputs of the wrong type or naming files that do not exist."""
+        if self.executable and self._resolve_executable() is None:
+            where = "is not an executable file" if os.sep in self.executable else "was not found on PATH"
+            raise ValidationError(f"executable {self.executable!r} {where}; install it or give its full path "
+                                  f"(PATH={self.env.get('PATH', os.environ.get('PATH', ''))})")
+        for name, value in inputs.items():
+            if name in self.inputs:
+                self._check_value(name, value)
+                for path in self._files(name, value):
+                    if not path.exists():
+                        raise ValidationError(f"input {name!r}: file {str(path)!r} does not exist")
+
+    def _check_value(self, name: str, value: Any) -> None:
+        tp, default = self.inputs[name]
+        if value is None and default is None:
+            return
+        if not _conforms(value, tp):
+            hint = " (an absolute flowmill.File)" if "File" in _type_name(tp) else ""
+            raise ValidationError(f"input {name!r} is declared {_type_name(tp)}{hint}, got "
+                                  f"{type(value).__name__} {value!r}")
+
+    def _files(self, name: str, value: Any) -> list[File]:
+        values = value if isinstance(value, (list, tuple)) else [value]
+        return [item for item in values if isinstance(item, File)]
+
+    def digest(self) -> str:
+        """The command template, declarations, environment and the executable's
+        identity (resolved path, size, mtime): editing the template or upgrading the
+        tool reruns the node. The timeout is left out: it does not change results."""
+        h = hashlib.blake2b(digest_size=16)
+        declaration = (self.command, self.shell, sorted((name, _type_name(tp)) for name, (tp, _) in self.inputs.items()),
+                       sorted(self.outputs.items()), self.stdout, sorted(self.env.items()))
+        h.update(repr(declaration).encode())
+        resolved = self._resolve_executable()
+        if resolved is not None:
+            real = os.path.realpath(resolved)
+            stat = os.stat(real)
+            h.update(f"|{real}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+        return h.hexdigest()
+
+    def describe(self) -> str:
+        return "command " + (self.command if isinstance(self.command, str) else shlex.join(self.command))
+
+    def _render(self, values: Mapping[str, Any]) -> tuple[list[str], str]:
+        """The argument list to execute and the command line as a person reads it."""
+        try:
+            if isinstance(self.command, str):
+                line = render_shell(self.command, values)
+                return ["/bin/sh", "-c", line], line
+            argv = render_arguments(self.command, values)
+            return argv, shlex.join(argv)
+        except (AttributeError, IndexError, KeyError, TypeError, ValueError) as exc:
+            raise CommandError(f"cannot fill in the command {self.describe()}: {exc}") from None
+
+    def _output_paths(self, values: Mapping[str, Any], workdir: Path) -> dict[str, File]:
+        paths = {}
+        root = Path(os.path.abspath(workdir))
+        for name, template in self.outputs.items():
+            try:
+                path = File(os.path.normpath(root / render_name(template, values)))
+            except (AttributeError, IndexError, KeyError, TypeError, ValueError) as exc:
+                raise CommandError(f"cannot fill in output {name!r} = {template!r}: {exc}") from None
+            if root not in path.parents or path.name in _RESERVED:
+                raise CommandError(f"output {name!r} = {template!r} resolves to {str(path)!r}, which is not a "
+                                   f"file of its own inside the node directory {root} (names {sorted(_RESERVED)} "
+                                   "are flowmill's)")
+            paths[name] = path
+        return paths
+
+    def run(self, inputs: Mapping[str, Any], workdir: Path) -> dict[str, Any]:
+        """Render the command, run it in ``workdir`` and return the output files."""
+        values = {name: self.prepare(name, value) for name, value in inputs.items()}
+        for name, value in values.items():
+            self._check_value(name, value)
+            for path in self._files(name, value):
+                if not path.exists():
+                    raise CommandError(f"input {name!r}: file {str(path)!r} does not exist")
+        outputs = self._output_paths(values, workdir)
+        argv, line = self._render({**values, **outputs})
+        for path in outputs.values():
+            _remove(path)
+        (workdir / COMMAND_FILE).write_text(line + "\n", encoding="utf-8")
+        stdout_path = outputs[self.stdout] if self.stdout else workdir / STDOUT_FILE
+        self._execute(argv, line, workdir, stdout_path)
+        missing = [f"{name} ({path})" for name, path in outputs.items() if not path.exists()]
+        if missing:
+            raise CommandError(f"the command succeeded but did not create its declared output(s) "
+                               f"{', '.join(missing)}: {line}\n  in {workdir}; check the output templates "
+                               f"and the tool's log ({workdir / STDERR_FILE})")
+        return dict(outputs)
+
+    def _execute(self, argv: list[str], line: str, workdir: Path, stdout_path: Path) -> None:
+        env = {**os.environ, **self.env}
+        with open(stdout_path, "wb") as out, open(workdir / STDERR_FILE, "wb") as err:
+            try:
+                process = subprocess.Popen(argv, cwd=workdir, env=env, stdin=subprocess.DEVNULL, stdout=out,
+                                           stderr=err, process_group=0)
+            except OSError as exc:
+                raise CommandError(f"cannot start {argv[0]!r} on host {socket.gethostname()}: {exc.strerror} "
+                                   f"(PATH={env.get('PATH', '')})") from None
+            try:
+                returncode = process.wait(self.timeout)
+            except subprocess.TimeoutExpired:
+                _kill_group(process)
+                raise CommandTimeout(line, None, _tail(workdir / STDERR_FILE), workdir,
+                                     f"command timed out after {self.timeout}s and was killed") from None
+            finally:
+                if process.poll() is None:
+                    _kill_group(process)
+        if returncode != 0:
+            reason = (f"command was killed by signal {signal.Signals(-returncode).name}" if returncode < 0
+                      else f"command exited with status {returncode}")
+            raise CommandFailed(line, returncode, _tail(workdir / STDERR_FILE), workdir, reason)
+
+
+def _kill_group(process: subprocess.Popen[bytes]) -> None:
+    """Kill the tool and everything it started (it leads its own process group)."""
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    process.wait()
+
+
+def _remove(path: Path) -> None:
+    """Remove an output left by an earlier run, so a tool that now fails to write it
+    cannot pass the existence check with a stale file."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    elif path.exists() or path.is_symlink():
+        path.unlink()
+
+
+class _CommandInputs(Inputs):
+    """Inputs that turn paths given for File inputs into absolute Files when set,
+    while the driver's working directory still gives them their meaning."""
+
+    __slots__ = ()
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        super().__setattr__(name, self._node.task.prepare(name, value))
+
+
+class CommandNode(Node):
+    """A node running a command-line tool.
+
+    ``command`` is the argument list, each item a ``str.format`` template over the
+    inputs and outputs (``["gzip", "-{level}", "-c", "{in_file}"]``); a bare
+    ``"{name}"`` item whose value is a list becomes one argument per item, and None
+    leaves it out. The first item, the executable, is literal; it must exist when the
+    workflow is validated. Values are never seen by a shell: with ``shell=True`` the
+    command is one ``/bin/sh`` command line instead, with every value quoted.
+
+    ``inputs`` declares each input as a type (mandatory) or ``(type, default)``; paths
+    given for a ``File`` (or ``list[File]``) input become absolute Files, hashed by
+    content. ``outputs`` maps output names to file-name templates over the inputs,
+    resolved in the node directory (``{"out_file": "{in_file.name}.gz"}``); each must
+    exist after the run and is returned as a File. ``stdout`` names the output whose
+    file receives the tool's stdout (otherwise ``stdout.txt``); stderr goes to
+    ``stderr.txt`` and the command line to ``command.txt``. ``env`` is added to the
+    environment; ``timeout`` (seconds) kills the tool and fails the node, on every
+    backend. Other keywords (``version``, ``plugin_args``, ``resources``, ...) are
+    those of :class:`~flowmill.Node`; ``name`` defaults to the executable's name.
+    """
+
+    task: CommandTask
+
+    def __init__(self, command: Sequence[str] | str, name: str | None = None, *,
+                 inputs: Mapping[str, InputSpec] | None = None, outputs: Mapping[str, str] | None = None,
+                 stdout: str | None = None, env: Mapping[str, str] | None = None, timeout: float | None = None,
+                 shell: bool = False, **node_options: Any) -> None:
+        task = CommandTask(command, inputs=inputs, outputs=outputs, stdout=stdout, env=env, timeout=timeout,
+                           shell=shell)
+        if name is None and task.executable is not None:
+            name = os.path.basename(task.executable)
+        if name is None:
+            raise ValidationError("a shell command node needs a name: CommandNode('...', name='...', shell=True)")
+        super().__init__(task, name=name, **node_options)
+        self.inputs = _CommandInputs(self)
