@@ -19,10 +19,11 @@ from ._graph import ExecutionGraph
 from ._job import Job
 from ._manager import installed_backends, plugin_manager, register, unregister
 from ._markers import hookimpl
+from ._mapping import JoinNode, MapNode
 from ._node import Node
 from ._options import RunOptions
 from ._resources import Resources
-from ._result import Outputs, RunResult
+from ._result import Expansion, Outputs, RunResult
 from ._runinfo import RunInfo
 from ._workflow import Workflow
 
@@ -39,6 +40,7 @@ __all__ = [
     "CommandTimeout",
     "Completion",
     "ExecutionGraph",
+    "Expansion",
     "FailedNode",
     "File",
     "FlowmillError",
@@ -46,6 +48,8 @@ __all__ = [
     "GraphExecutor",
     "Job",
     "JobExecutor",
+    "JoinNode",
+    "MapNode",
     "Node",
     "Outputs",
     "PluginError",
