@@ -22,11 +22,14 @@ class Task(Protocol):
     """The runnable part of a node, shipped inside every job (so it must pickle for
     backends that run jobs elsewhere).
 
-    A task may also define ``check(inputs)``: the workflow calls it while it builds the
-    jobs, before anything runs, with the input values known then (set values and
-    defaults; connected inputs are absent), and it raises
-    :class:`~flowmill.ValidationError` for what is wrong already (a command's
-    executable that is not installed, an input file that does not exist).
+    A task may also define two hooks the workflow calls while it builds the jobs,
+    before anything runs, with each instance's input values known then (set values,
+    defaults, iterables and MapNode elements; connected inputs are absent):
+    ``prepare(inputs) -> inputs`` returns them normalised (a command turns paths given
+    for file inputs into absolute :class:`~flowmill.File` values, so they are hashed by
+    content), and ``check(inputs)`` raises :class:`~flowmill.ValidationError` for what
+    is wrong already (a command's executable that is not installed, an input file that
+    does not exist).
     """
 
     output_names: Sequence[str]

@@ -1,5 +1,6 @@
-"""The core calls a task's optional ``check(inputs)`` while it builds the jobs, so a
-problem a task can see up front stops the run before any node runs."""
+"""The core calls a task's optional ``prepare(inputs)`` and ``check(inputs)`` while it
+builds the jobs, so a task normalises its static inputs before they are hashed and a
+problem it can see up front stops the run before any node runs."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from flowmill._task import MANDATORY
 
 
 class Checked:
-    """A task whose ``check`` refuses a negative ``x`` and records what it was shown."""
+    """A task whose ``prepare`` scales ``y`` by ten and whose ``check`` refuses a
+    negative ``x`` and records what it was shown."""
 
     output_names = ("out",)
 
@@ -25,6 +27,9 @@ class Checked:
 
     def digest(self) -> str:
         return "checked-v1"
+
+    def prepare(self, inputs: Mapping[str, Any]) -> dict[str, Any]:
+        return {**inputs, "y": inputs["y"] * 10}
 
     def check(self, inputs: Mapping[str, Any]) -> None:
         self.seen.append(dict(inputs))
@@ -54,12 +59,12 @@ def test_check_failure_names_the_node_and_nothing_runs(tmp_path: Path) -> None:
     assert not (tmp_path / "checked").exists()
 
 
-def test_check_sees_static_inputs_but_not_connected_ones(tmp_path: Path) -> None:
+def test_prepare_and_check_see_static_inputs_but_not_connected_ones(tmp_path: Path) -> None:
     task = Checked()
     wf = Workflow("checked", base_dir=tmp_path)
     src = Node(one, name="src")
     src.inputs.x = 5
     dst = Node(task, name="dst")
     wf.connect(src, "out", dst, "x")
-    assert wf.run()["dst"].out == 6
-    assert task.seen == [{"y": 1}]
+    assert wf.run()["dst"].out == 15
+    assert task.seen == [{"y": 10}]
