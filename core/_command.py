@@ -23,7 +23,7 @@ from typing import Any, Mapping, Sequence, Union
 from . import _store as store
 from ._errors import FlowmillError, ValidationError
 from ._files import File
-from ._node import Inputs, Node
+from ._node import Node
 from ._task import MANDATORY
 from ._templates import placeholders, render_arguments, render_name, render_shell
 
@@ -185,15 +185,18 @@ class CommandTask:
     def input_defaults(self) -> dict[str, Any]:
         return {name: default for name, (_, default) in self.inputs.items()}
 
-    def prepare(self, name: str, value: Any) -> Any:
-        """A value about to be set on input ``name``: File inputs given as text or
-        paths become absolute Files (see :func:`_as_file`)."""
-        tp = self.inputs.get(name, (None,))[0]
-        if tp is File:
-            return _as_file(value)
-        if typing.get_origin(tp) is list and typing.get_args(tp) == (File,) and isinstance(value, (list, tuple)):
-            return [_as_file(item) for item in value]
-        return value
+    def prepare(self, inputs: Mapping[str, Any]) -> dict[str, Any]:
+        """The inputs with paths given for ``File`` (or ``list[File]``) inputs turned
+        into absolute Files: hashed by content, and valid from the node directory and
+        from every host of the shared file system."""
+        prepared = dict(inputs)
+        for name, value in inputs.items():
+            tp = self.inputs.get(name, (None,))[0]
+            if tp is File:
+                prepared[name] = _as_file(value)
+            elif tp == list[File] and isinstance(value, (list, tuple)):
+                prepared[name] = [_as_file(item) for item in value]
+        return prepared
 
     def _resolve_executable(self) -> str | None:
         path = self.env.get("PATH", os.environ.get("PATH", os.defpath))
@@ -272,7 +275,7 @@ class CommandTask:
 
     def run(self, inputs: Mapping[str, Any], workdir: Path) -> dict[str, Any]:
         """Render the command, run it in ``workdir`` and return the output files."""
-        values = {name: self.prepare(name, value) for name, value in inputs.items()}
+        values = self.prepare(inputs)
         for name, value in values.items():
             self._check_value(name, value)
             for path in self._files(name, value):
@@ -334,16 +337,6 @@ def _remove(path: Path) -> None:
         path.unlink()
 
 
-class _CommandInputs(Inputs):
-    """Inputs that turn paths given for File inputs into absolute Files when set,
-    while the driver's working directory still gives them their meaning."""
-
-    __slots__ = ()
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        super().__setattr__(name, self._node.task.prepare(name, value))
-
-
 class CommandNode(Node):
     """A node running a command-line tool.
 
@@ -379,4 +372,3 @@ class CommandNode(Node):
         if name is None:
             raise ValidationError("a shell command node needs a name: CommandNode('...', name='...', shell=True)")
         super().__init__(task, name=name, **node_options)
-        self.inputs = _CommandInputs(self)

@@ -36,13 +36,13 @@ def test_tool_output_is_a_file_in_the_node_dir_with_logs(tmp_path: Path) -> None
     assert (node_dir / "stderr.txt").read_text() == ""
 
 
-def test_relative_paths_become_absolute_when_set(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_relative_paths_are_files_of_the_directory_the_run_starts_in(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     write(tmp_path / "rel.txt", "relative\n")
     node = compress()
     node.inputs.in_file = "rel.txt"
-    assert node.inputs.in_file == File(tmp_path / "rel.txt")
-    wf = Workflow("rel", base_dir=tmp_path / "work")
+    wf = Workflow("rel", base_dir="work")
     wf.add_nodes([node])
     assert gzip.decompress(wf.run()["compress"].out_file.read_bytes()) == b"relative\n"
 
