@@ -63,7 +63,7 @@ def test_iterables_sweep_a_command_and_a_join_collects_the_files(tmp_path: Path)
     wf = Workflow("swept", base_dir=tmp_path / "work")
     pack = CommandNode(["gzip", "-n", "-{level}", "-c", "{in_file}"], name="pack", **GZIP)
     pack.iterables = [("in_file", [str(path) for path in files]), ("level", [1, 9])]
-    listing = JoinNode(CommandTask(["ls", "-1", "{archives}"], inputs={"archives": list[File]},
+    listing = JoinNode(CommandTask(["ls", "-1", "-U", "{archives}"], inputs={"archives": list[File]},
                                    outputs={"listing": "listing.txt"}, stdout="listing"),
                        name="listing", joinsource=pack, joinfield="archives")
     wf.connect(pack, "out_file", listing, "archives")
