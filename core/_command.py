@@ -93,8 +93,10 @@ def _conforms(value: Any, tp: Any) -> bool:
     if typing.get_origin(tp) is list:
         args = typing.get_args(tp)
         return isinstance(value, (list, tuple)) and (not args or all(_conforms(v, args[0]) for v in value))
+    if tp in (int, float) and isinstance(value, bool):
+        return False
     if tp is float:
-        return isinstance(value, (int, float)) and not isinstance(value, bool)
+        return isinstance(value, (int, float))
     if tp is File:
         return isinstance(value, File) and value.is_absolute()
     return isinstance(value, tp)
@@ -121,7 +123,7 @@ def _tail(path: Path) -> str:
 class CommandTask:
     """A command-line tool as a task; see :class:`CommandNode` for the arguments."""
 
-    __slots__ = ("command", "shell", "inputs", "outputs", "stdout", "env", "timeout", "output_names")
+    __slots__ = ("command", "shell", "inputs", "outputs", "stdout", "env", "timeout", "output_names", "_declared")
 
     def __init__(self, command: Sequence[str] | str, *, inputs: Mapping[str, InputSpec] | None = None,
                  outputs: Mapping[str, str] | None = None, stdout: str | None = None,
@@ -143,6 +145,9 @@ class CommandTask:
         self.timeout = timeout
         self.output_names = tuple(self.outputs)
         self._validate()
+        self._declared = repr((self.command, self.shell, sorted((name, _type_name(tp)) for name, (tp, _) in
+                                                                self.inputs.items()),
+                               sorted(self.outputs.items()), self.stdout, sorted(self.env.items())))
 
     def _validate(self) -> None:
         clash = sorted(set(self.inputs) & set(self.outputs))
@@ -233,10 +238,7 @@ class CommandTask:
         """The command template, declarations, environment and the executable's
         identity (resolved path, size, mtime): editing the template or upgrading the
         tool reruns the node. The timeout is left out: it does not change results."""
-        h = hashlib.blake2b(digest_size=16)
-        declaration = (self.command, self.shell, sorted((name, _type_name(tp)) for name, (tp, _) in self.inputs.items()),
-                       sorted(self.outputs.items()), self.stdout, sorted(self.env.items()))
-        h.update(repr(declaration).encode())
+        h = hashlib.blake2b(self._declared.encode(), digest_size=16)
         resolved = self._resolve_executable()
         if resolved is not None:
             real = os.path.realpath(resolved)
