@@ -1,5 +1,6 @@
-"""The small pipeline of real tools the cache and backend tests share: per subject,
-gzip a file then checksum the archive; then sort every checksum into one manifest."""
+"""What the command tests share: a small pipeline of real tools (per subject, gzip a
+file then checksum the archive; then sort every checksum into one manifest), and a
+real tool that fails."""
 
 from __future__ import annotations
 
@@ -47,3 +48,13 @@ def expected_manifest(base_dir: Path, inputs: dict[str, Path], name: str = "tool
         assert gzip.decompress(archive.read_bytes()) == path.read_bytes()
         lines.append(f"{hashlib.sha256(archive.read_bytes()).hexdigest()}  {archive}\n")
     return "".join(sorted(lines))
+
+
+def failing_gunzip(directory: Path) -> tuple[CommandNode, Path]:
+    """``gzip -d`` of a text file: exits with status 1, saying why on stderr."""
+    plain = directory / "plain.txt"
+    plain.write_text("this is not gzip data\n")
+    node = CommandNode(["gzip", "-d", "-c", "{in_file}"], name="gunzip", inputs={"in_file": File},
+                       outputs={"out": "plain"}, stdout="out")
+    node.inputs.in_file = plain
+    return node, plain

@@ -16,7 +16,7 @@ from flowmill import CommandNode, CommandTask, File, MapNode, Workflow, Workflow
 from flowmill._graph import build_graph
 from flowmill._store import read_outputs
 
-from .pipeline import PER_SUBJECT, build, expected_manifest, make_inputs
+from .pipeline import PER_SUBJECT, build, expected_manifest, failing_gunzip, make_inputs
 
 
 def test_pipeline_runs_caches_and_reruns_only_what_a_changed_file_reaches(backend, tmp_path: Path) -> None:
@@ -32,12 +32,8 @@ def test_pipeline_runs_caches_and_reruns_only_what_a_changed_file_reaches(backen
 
 
 def test_failures_are_reported_from_where_the_tool_ran(backend, tmp_path: Path) -> None:
-    plain = tmp_path / "plain.txt"
-    plain.write_text("not gzip\n")
+    gunzip, plain = failing_gunzip(tmp_path)
     wf = Workflow("failing", base_dir=tmp_path / "work")
-    gunzip = CommandNode(["gzip", "-d", "-c", "{in_file}"], name="gunzip", inputs={"in_file": File},
-                         outputs={"out": "plain"}, stdout="out")
-    gunzip.inputs.in_file = plain
     slow = CommandNode(["sleep", "30"], name="slow", timeout=1)
     good = CommandNode(["sha256sum", "{in_file}"], name="good", inputs={"in_file": File}, outputs={"o": "o"},
                        stdout="o")

@@ -12,6 +12,8 @@ import pytest
 
 from flowmill import CommandNode, File, ValidationError, Workflow, WorkflowError
 
+from .pipeline import failing_gunzip
+
 HOSTILE = [
     "a; touch {canary}",
     "$(touch {canary})",
@@ -114,12 +116,8 @@ def test_a_stale_output_of_an_earlier_run_does_not_count(tmp_path: Path) -> None
 
 
 def test_non_zero_exit_crash_holds_command_status_and_stderr_tail(tmp_path: Path) -> None:
-    not_gzip = tmp_path / "plain.txt"
-    not_gzip.write_text("this is not gzip data\n")
+    node, not_gzip = failing_gunzip(tmp_path)
     wf = Workflow("exit", base_dir=tmp_path / "work")
-    node = CommandNode(["gzip", "-d", "-c", "{in_file}"], name="gunzip", inputs={"in_file": File},
-                       outputs={"out": "plain"}, stdout="out")
-    node.inputs.in_file = not_gzip
     wf.add_nodes([node])
     with pytest.raises(WorkflowError, match="command exited with status 1"):
         wf.run()
