@@ -208,8 +208,9 @@ class CommandTask:
         return shutil.which(self.executable, path=path) if self.executable else None
 
     def check(self, inputs: Mapping[str, Any]) -> None:
-        """Refuse, before anything runs, a tool that is not installed here, and set
-        inputs of the wrong type or naming files that do not exist."""
+        """Refuse, before anything runs, a tool that is not installed here, set inputs
+        of the wrong type or naming files that do not exist, and output names that
+        would leave the node directory."""
         if self.executable and self._resolve_executable() is None:
             where = "is not an executable file" if os.sep in self.executable else "was not found on PATH"
             raise ValidationError(f"executable {self.executable!r} {where}; install it or give its full path "
@@ -220,6 +221,12 @@ class CommandTask:
                 for path in self._files(name, value):
                     if not path.exists():
                         raise ValidationError(f"input {name!r}: file {str(path)!r} does not exist")
+        for name, template in self.outputs.items():
+            if all(ref in inputs for ref in placeholders(template)):
+                try:
+                    self._output_file(name, inputs)
+                except CommandError as exc:
+                    raise ValidationError(str(exc)) from None
 
     def _check_value(self, name: str, value: Any) -> None:
         tp, default = self.inputs[name]
@@ -260,20 +267,23 @@ class CommandTask:
         except (AttributeError, IndexError, KeyError, TypeError, ValueError) as exc:
             raise CommandError(f"cannot fill in the command {self.describe()}: {exc}") from None
 
+    def _output_file(self, name: str, values: Mapping[str, Any]) -> str:
+        """Output ``name``'s path relative to the node directory; it must stay inside
+        it and keep clear of the files flowmill writes there."""
+        template = self.outputs[name]
+        try:
+            relative = os.path.normpath(render_name(template, values))
+        except (AttributeError, IndexError, KeyError, TypeError, ValueError) as exc:
+            raise CommandError(f"cannot fill in output {name!r} = {template!r}: {exc}") from None
+        parts = Path(relative).parts
+        if os.path.isabs(relative) or relative == "." or parts[0] == ".." or parts[-1] in _RESERVED:
+            raise CommandError(f"output {name!r} = {template!r} gives {relative!r}, which is not a file of its "
+                               f"own inside the node directory (names {sorted(_RESERVED)} are flowmill's)")
+        return relative
+
     def _output_paths(self, values: Mapping[str, Any], workdir: Path) -> dict[str, File]:
-        paths = {}
-        root = Path(os.path.abspath(workdir))
-        for name, template in self.outputs.items():
-            try:
-                path = File(os.path.normpath(root / render_name(template, values)))
-            except (AttributeError, IndexError, KeyError, TypeError, ValueError) as exc:
-                raise CommandError(f"cannot fill in output {name!r} = {template!r}: {exc}") from None
-            if root not in path.parents or path.name in _RESERVED:
-                raise CommandError(f"output {name!r} = {template!r} resolves to {str(path)!r}, which is not a "
-                                   f"file of its own inside the node directory {root} (names {sorted(_RESERVED)} "
-                                   "are flowmill's)")
-            paths[name] = path
-        return paths
+        root = os.path.abspath(workdir)
+        return {name: File(root, self._output_file(name, values)) for name in self.outputs}
 
     def run(self, inputs: Mapping[str, Any], workdir: Path) -> dict[str, Any]:
         """Render the command, run it in ``workdir`` and return the output files."""
@@ -287,6 +297,7 @@ class CommandTask:
         argv, line = self._render({**values, **outputs})
         for path in outputs.values():
             _remove(path)
+            path.parent.mkdir(parents=True, exist_ok=True)
         (workdir / COMMAND_FILE).write_text(line + "\n", encoding="utf-8")
         stdout_path = outputs[self.stdout] if self.stdout else workdir / STDOUT_FILE
         self._execute(argv, line, workdir, stdout_path)

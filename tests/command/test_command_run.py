@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from flowmill import CommandNode, File, ValidationError, Workflow
+from flowmill import CommandNode, File, ValidationError, Workflow, WorkflowError
 
 
 def write(path: Path, text: str) -> Path:
@@ -130,3 +130,26 @@ def test_setting_an_input_of_the_wrong_type_fails_validation(tmp_path: Path) -> 
         wf.run()
     with pytest.raises(ValidationError, match="has no input 'lvl'"):
         node.inputs.lvl = 9
+
+
+def test_outputs_may_live_in_sub_directories_of_the_node_dir_only(tmp_path: Path) -> None:
+    wf = Workflow("subdirs", base_dir=tmp_path / "work")
+    inside = CommandNode(["touch", "{out}"], name="inside", outputs={"out": "deep/er/made.txt"})
+    wf.add_nodes([inside])
+    assert wf.run()["inside"].out == tmp_path / "work/subdirs/inside/deep/er/made.txt"
+    for template in ["../outside.txt", "/tmp/outside.txt", "result.pkl", "sub/../../x"]:
+        wf = Workflow("escape", base_dir=tmp_path / "work")
+        wf.add_nodes([CommandNode(["touch", "{out}"], name="outside", outputs={"out": template})])
+        with pytest.raises(ValidationError, match="not a file of its own inside the node directory"):
+            wf.run()
+
+
+def test_output_names_made_from_connected_values_are_checked_when_the_node_runs(tmp_path: Path) -> None:
+    wf = Workflow("late", base_dir=tmp_path / "work")
+    made = CommandNode(["touch", "{out}"], name="made", outputs={"out": "made.txt"})
+    use = CommandNode(["touch", "{out}"], name="use", inputs={"upstream": File},
+                      outputs={"out": "{upstream.parent}/x"})
+    wf.connect(made, "out", use, "upstream")
+    with pytest.raises(WorkflowError, match="not a file of its own inside the node directory"):
+        wf.run()
+    assert not list(tmp_path.rglob("x"))
