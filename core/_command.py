@@ -73,6 +73,8 @@ class CommandTimeout(CommandFailed):
 
 
 def _type_name(tp: Any) -> str:
+    if typing.get_origin(tp) is not None:
+        return f"{_type_name(typing.get_origin(tp))}[{', '.join(map(_type_name, typing.get_args(tp)))}]"
     return getattr(tp, "__name__", None) or str(tp)
 
 
@@ -136,6 +138,10 @@ class CommandTask:
             raise ValidationError(f"command {command!r} must be a list of argument strings, e.g. "
                                   "['gzip', '-c', '{in_file}'] (or a string with shell=True to run it "
                                   "through /bin/sh)")
+        if not shell and os.sep in command[0]:
+            # A relative path to the tool means the directory the workflow is defined in,
+            # not the node directory it runs in.
+            command = [os.path.abspath(command[0]), *command[1:]]
         self.command: str | tuple[str, ...] = command if shell else tuple(command)
         self.shell = shell
         self.inputs = {name: _parse_spec(name, spec) for name, spec in (inputs or {}).items()}
@@ -216,11 +222,9 @@ class CommandTask:
             raise ValidationError(f"executable {self.executable!r} {where}; install it or give its full path "
                                   f"(PATH={self.env.get('PATH', os.environ.get('PATH', ''))})")
         for name, value in inputs.items():
-            if name in self.inputs:
-                self._check_value(name, value)
-                for path in self._files(name, value):
-                    if not path.exists():
-                        raise ValidationError(f"input {name!r}: file {str(path)!r} does not exist")
+            problem = self._input_problem(name, value)
+            if problem:
+                raise ValidationError(problem)
         for name, template in self.outputs.items():
             if all(ref in inputs for ref in placeholders(template)):
                 try:
@@ -228,18 +232,19 @@ class CommandTask:
                 except CommandError as exc:
                     raise ValidationError(str(exc)) from None
 
-    def _check_value(self, name: str, value: Any) -> None:
+    def _input_problem(self, name: str, value: Any) -> str | None:
+        """What is wrong with a value for input ``name`` (its type, or a File that
+        does not exist), or None."""
         tp, default = self.inputs[name]
         if value is None and default is None:
-            return
+            return None
         if not _conforms(value, tp):
             hint = " (an absolute flowmill.File)" if "File" in _type_name(tp) else ""
-            raise ValidationError(f"input {name!r} is declared {_type_name(tp)}{hint}, got "
-                                  f"{type(value).__name__} {value!r}")
-
-    def _files(self, name: str, value: Any) -> list[File]:
-        values = value if isinstance(value, (list, tuple)) else [value]
-        return [item for item in values if isinstance(item, File)]
+            return f"input {name!r} is declared {_type_name(tp)}{hint}, got {type(value).__name__} {value!r}"
+        for item in value if isinstance(value, (list, tuple)) else [value]:
+            if isinstance(item, File) and not item.exists():
+                return f"input {name!r}: file {str(item)!r} does not exist"
+        return None
 
     def digest(self) -> str:
         """The command template, declarations, environment and the executable's
@@ -289,10 +294,9 @@ class CommandTask:
         """Render the command, run it in ``workdir`` and return the output files."""
         values = self.prepare(inputs)
         for name, value in values.items():
-            self._check_value(name, value)
-            for path in self._files(name, value):
-                if not path.exists():
-                    raise CommandError(f"input {name!r}: file {str(path)!r} does not exist")
+            problem = self._input_problem(name, value)
+            if problem:
+                raise CommandError(problem)
         outputs = self._output_paths(values, workdir)
         argv, line = self._render({**values, **outputs})
         for path in outputs.values():

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from flowmill import CommandNode, File, ValidationError, Workflow, WorkflowError
+from flowmill import CommandNode, File, Node, ValidationError, Workflow, WorkflowError
 
 
 def write(path: Path, text: str) -> Path:
@@ -153,3 +153,27 @@ def test_output_names_made_from_connected_values_are_checked_when_the_node_runs(
     with pytest.raises(WorkflowError, match="not a file of its own inside the node directory"):
         wf.run()
     assert not list(tmp_path.rglob("x"))
+
+
+def test_a_relative_executable_path_means_the_directory_the_node_was_made_in(tmp_path: Path,
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("bin").mkdir()
+    write(tmp_path / "bin" / "hello", "#!/bin/sh\necho hello from $0\n").chmod(0o755)
+    node = CommandNode(["bin/hello"], name="hello", outputs={"out": "o.txt"}, stdout="out")
+    wf = Workflow("relexe", base_dir=tmp_path / "work")
+    wf.add_nodes([node])
+    assert wf.run()["hello"].out.read_text() == f"hello from {tmp_path}/bin/hello\n"
+
+
+def test_a_connected_value_of_the_wrong_type_fails_the_node_when_it_runs(tmp_path: Path) -> None:
+    def numbers() -> list[int]:
+        return [1, 2]
+
+    wf = Workflow("late_types", base_dir=tmp_path / "work")
+    use = CommandNode(["cat", "{files}"], name="use", inputs={"files": list[File]}, outputs={"o": "o"}, stdout="o")
+    wf.connect(Node(numbers, name="numbers"), "out", use, "files")
+    with pytest.raises(WorkflowError) as info:
+        wf.run()
+    assert "CommandError: input 'files' is declared list[File] (an absolute flowmill.File), got list [1, 2]" \
+        in str(info.value)
