@@ -119,7 +119,7 @@ def _tail(path: Path) -> str:
             data = handle.read()
     except FileNotFoundError:
         return ""
-    return "\n".join(data.decode("utf-8", "replace").splitlines()[-_TAIL_LINES:])
+    return "\n".join(data.decode("utf-8", "replace").strip().splitlines()[-_TAIL_LINES:])
 
 
 class CommandTask:
@@ -259,7 +259,7 @@ class CommandTask:
         return h.hexdigest()
 
     def describe(self) -> str:
-        return "command " + (self.command if isinstance(self.command, str) else shlex.join(self.command))
+        return "command " + (self.command if isinstance(self.command, str) else " ".join(self.command))
 
     def _render(self, values: Mapping[str, Any]) -> tuple[list[str], str]:
         """The argument list to execute and the command line as a person reads it."""
