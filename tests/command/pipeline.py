@@ -58,3 +58,11 @@ def failing_gunzip(directory: Path) -> tuple[CommandNode, Path]:
                        outputs={"out": "plain"}, stdout="out")
     node.inputs.in_file = plain
     return node, plain
+
+
+def process_alive(pid: int) -> bool:
+    """Whether a process still runs (a zombie waiting for its parent does not count)."""
+    try:
+        return "State:\tZ" not in Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False

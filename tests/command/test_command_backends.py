@@ -8,15 +8,17 @@ import gzip
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
-from flowmill import CommandNode, CommandTask, File, MapNode, Workflow, WorkflowError
+from flowmill import (CommandNode, CommandTask, File, MapNode, PluginError, Workflow, WorkflowError,
+                      installed_backends)
 from flowmill._graph import build_graph
 from flowmill._store import read_outputs
 
-from .pipeline import PER_SUBJECT, build, expected_manifest, failing_gunzip, make_inputs
+from .pipeline import PER_SUBJECT, build, expected_manifest, failing_gunzip, make_inputs, process_alive
 
 
 def test_pipeline_runs_caches_and_reruns_only_what_a_changed_file_reaches(backend, tmp_path: Path) -> None:
@@ -73,3 +75,21 @@ def test_a_pickled_job_runs_in_the_worker_process(tmp_path: Path) -> None:
     assert isinstance(archive, File) and archive == tmp_path / "work/tools/gzip_a/a.txt.gz"
     assert gzip.decompress(archive.read_bytes()) == inputs["a"].read_bytes()
     assert (job.dir / "command.txt").read_text() == f"gzip -n -6 -c {inputs['a']}\n"
+
+
+def test_a_job_stopped_by_the_run_timeout_takes_its_tool_along(backend, tmp_path: Path) -> None:
+    """The run option ``timeout`` stops a whole job on the backends that can; the tool
+    and what it started must not outlive it."""
+    pid_file = tmp_path / "tool.pid"
+    wf = Workflow("stopped", base_dir=tmp_path / "work")
+    wf.add_nodes([CommandNode(f"sleep 120 & echo $! > {pid_file}; wait", name="stuck", shell=True)])
+    if not installed_backends()[backend.name][0].capabilities.timeouts:
+        with pytest.raises(PluginError, match="does not support the timeout option"):
+            backend.run(wf, timeout=2)
+        return
+    with pytest.raises(WorkflowError, match="timed out"):
+        backend.run(wf, timeout=2)
+    deadline = time.monotonic() + 15
+    while process_alive(int(pid_file.read_text())) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not process_alive(int(pid_file.read_text())), "the tool outlived its stopped job"

@@ -4,7 +4,6 @@ failing exits and tools that never end."""
 from __future__ import annotations
 
 import json
-import os
 import time
 from pathlib import Path
 
@@ -12,7 +11,7 @@ import pytest
 
 from flowmill import CommandNode, File, ValidationError, Workflow, WorkflowError
 
-from .pipeline import failing_gunzip
+from .pipeline import failing_gunzip, process_alive
 
 HOSTILE = [
     "a; touch {canary}",
@@ -150,17 +149,9 @@ def test_timeout_kills_the_tool_and_everything_it_started(tmp_path: Path) -> Non
     assert crash_of(tmp_path, "slow", "slow")["error_type"] == "CommandTimeout"
     child = int(pid_file.read_text())
     deadline = time.monotonic() + 5
-    while _alive(child) and time.monotonic() < deadline:
+    while process_alive(child) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert not _alive(child), "the tool's child process survived the timeout"
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return "zombie" not in Path(f"/proc/{pid}/status").read_text()
+    assert not process_alive(child), "the tool's child process survived the timeout"
 
 
 def test_independent_branches_finish_when_a_command_fails(tmp_path: Path) -> None:
