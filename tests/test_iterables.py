@@ -215,17 +215,8 @@ def test_joinsource_not_upstream(tmp_path):
 
 def test_sweep_expands_27000_nodes(tmp_path):
     from flowmill._graph import build_graph
+    from flowmill.testing._workflows import parameter_sweep
 
-    wf = Workflow("sweep", base_dir=tmp_path)
-    previous = None
-    for name in "abc":
-        node = Node(add, name=name)
-        node.iterables = ("y", list(range(30)))
-        if previous is None:
-            node.inputs.x = 0
-        else:
-            wf.connect(previous, "out", node, "x")
-        previous = node
-    graph = build_graph(wf, tmp_path / "sweep", "content")
-    assert len(graph.nodes["c"][0]) == 27000
+    graph = build_graph(parameter_sweep(tmp_path), tmp_path / "sweep", "content")
+    assert len(graph.nodes["p2"][0]) == 27000
     assert len(graph) == 30 + 900 + 27000

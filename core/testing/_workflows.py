@@ -154,3 +154,19 @@ def sweep(base_dir: Path) -> Workflow:
     doubled = MapNode(scale, name="doubled", iterfield=["x"])
     wf.connect(listing, "out", doubled, "x")
     return wf
+
+
+def parameter_sweep(base_dir: Path, axes: int = 3, values: int = 30) -> Workflow:
+    """A chain of ``axes`` nodes, each with ``values`` iterables: the last node expands
+    into ``values ** axes`` instances (the expansion benchmark's workload)."""
+    wf = Workflow("sweep", base_dir=base_dir)
+    previous = None
+    for index in range(axes):
+        node = Node(inc, name=f"p{index}")
+        node.iterables = ("step", list(range(values)))
+        if previous is None:
+            node.inputs.x = 0
+        else:
+            wf.connect(previous, "out", node, "x")
+        previous = node
+    return wf
