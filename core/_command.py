@@ -20,6 +20,8 @@ import typing
 from pathlib import Path
 from typing import Any, Mapping, Sequence, Union
 
+import psutil
+
 from . import _store as store
 from ._errors import FlowmillError, ValidationError
 from ._files import File
@@ -317,31 +319,50 @@ class CommandTask:
         with open(stdout_path, "wb") as out, open(workdir / STDERR_FILE, "wb") as err:
             try:
                 process = subprocess.Popen(argv, cwd=workdir, env=env, stdin=subprocess.DEVNULL, stdout=out,
-                                           stderr=err, process_group=0)
+                                           stderr=err)
             except OSError as exc:
                 raise CommandError(f"cannot start {argv[0]!r} on host {socket.gethostname()}: {exc.strerror} "
                                    f"(PATH={env.get('PATH', '')})") from None
             try:
                 returncode = process.wait(self.timeout)
             except subprocess.TimeoutExpired:
-                _kill_group(process)
+                _kill_tree(process)
                 raise CommandTimeout(line, None, _tail(workdir / STDERR_FILE), workdir,
                                      f"command timed out after {self.timeout}s and was killed") from None
             finally:
                 if process.poll() is None:
-                    _kill_group(process)
+                    _kill_tree(process)
         if returncode != 0:
-            reason = (f"command was killed by signal {signal.Signals(-returncode).name}" if returncode < 0
+            reason = (f"command was killed by signal {_signal_name(-returncode)}" if returncode < 0
                       else f"command exited with status {returncode}")
             raise CommandFailed(line, returncode, _tail(workdir / STDERR_FILE), workdir, reason)
 
 
-def _kill_group(process: subprocess.Popen[bytes]) -> None:
-    """Kill the tool and everything it started (it leads its own process group)."""
+def _signal_name(number: int) -> str:
     try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
+        return signal.Signals(number).name
+    except ValueError:
+        return str(number)
+
+
+def _kill_tree(process: subprocess.Popen[bytes]) -> None:
+    """Kill the tool and every process it started.
+
+    The tool stays in the job's process group, so a scheduler that stops the job
+    (Grid Engine's qdel or h_rt, Ctrl-C in a terminal) reaches it too; flowmill itself
+    stops it by walking its process tree instead of signalling a group that also
+    holds the worker or the driver.
+    """
+    try:
+        root = psutil.Process(process.pid)
+        tree = [root, *root.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        tree = []
+    for member in tree:
+        try:
+            member.kill()
+        except psutil.NoSuchProcess:
+            pass
     process.wait()
 
 

@@ -137,6 +137,14 @@ def test_crash_keeps_only_the_tail_of_a_long_stderr(tmp_path: Path) -> None:
     assert "exited with status 7" in error and "line 500" in error and "line 480" not in error
 
 
+def test_a_tool_killed_by_a_signal_says_which(tmp_path: Path) -> None:
+    wf = Workflow("signal", base_dir=tmp_path / "work")
+    wf.add_nodes([CommandNode(["sh", "-c", "echo going >&2; kill -TERM $$"], name="killed")])
+    with pytest.raises(WorkflowError, match="command was killed by signal SIGTERM: sh -c"):
+        wf.run()
+    assert crash_of(tmp_path, "signal", "killed")["error"].endswith("going")
+
+
 def test_timeout_kills_the_tool_and_everything_it_started(tmp_path: Path) -> None:
     pid_file = tmp_path / "child.pid"
     wf = Workflow("slow", base_dir=tmp_path / "work")
