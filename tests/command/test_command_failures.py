@@ -174,3 +174,17 @@ def test_independent_branches_finish_when_a_command_fails(tmp_path: Path) -> Non
         wf.run()
     res = info.value.result
     assert res.failed == ["bad"] and res.skipped == ["after"] and res.executed == ["good"]
+
+
+def test_a_tool_gone_by_the_time_the_job_runs_fails_naming_host_and_path(tmp_path: Path) -> None:
+    tool = tmp_path / "bin" / "vanishing"
+    tool.parent.mkdir()
+    tool.write_text("#!/bin/sh\n")
+    tool.chmod(0o755)
+    wf = Workflow("vanish", base_dir=tmp_path / "work")
+    remove = CommandNode(["rm", str(tool)], name="remove", outputs={"log": "log"}, stdout="log")
+    use = CommandNode([str(tool), "{after}"], name="use", inputs={"after": File})
+    wf.connect(remove, "log", use, "after")
+    with pytest.raises(WorkflowError, match=r"cannot start '.*/bin/vanishing' on host \S+: No such file or "
+                                            r"directory \(PATH="):
+        wf.run()
