@@ -2,6 +2,7 @@
 run serially, on an IPython cluster, on Grid Engine, through Ruffus, or on any backend
 a plugin provides. This module is the user's whole vocabulary."""
 
+from ._command import CommandError, CommandFailed, CommandNode, CommandTask, CommandTimeout
 from ._contract import (
     CONTRACT_VERSION,
     Backend,
@@ -32,6 +33,11 @@ __all__ = [
     "CONTRACT_VERSION",
     "Backend",
     "Capabilities",
+    "CommandError",
+    "CommandFailed",
+    "CommandNode",
+    "CommandTask",
+    "CommandTimeout",
     "Completion",
     "ExecutionGraph",
     "Expansion",

@@ -277,10 +277,13 @@ class Expander:
         resources = Resources.parse(path, node.resources)
         if isinstance(node, MapNode):
             if any(field in refs for field in node.iterfield):
+                inputs.update(_checked(path, node.task, {k: v for k, v in inputs.items() if k not in node.iterfield}))
                 task = MapTask(job_id, task, node.iterfield, node.nested, self.hash_method)
             else:
                 self._expand_map(job_id, job_dir, node, inputs, refs, parents, resources)
                 return
+        else:
+            inputs = _checked(path, node.task, inputs)
         self._add(Job(job_id, job_dir, task, inputs, refs, version=node.version, hash_method=self.hash_method,
                       resources=resources, plugin_args=node.plugin_args), parents)
 
@@ -295,7 +298,8 @@ class Expander:
         gather_refs: dict[str, Ref | list[Ref]] = {name: [] for name in node.task.output_names}
         children = []
         for index, item in enumerate(items):
-            child = Job(f"{job_id}#{index}", element_dir(job_dir, index), node.task, {**fixed, **item}, dict(refs),
+            child_inputs = _checked(f"{job_id}#{index}", node.task, {**fixed, **item})
+            child = Job(f"{job_id}#{index}", element_dir(job_dir, index), node.task, child_inputs, dict(refs),
                         version=node.version, hash_method=self.hash_method, resources=resources,
                         plugin_args=node.plugin_args, group=job_id)
             self._add(child, parents)
@@ -304,3 +308,19 @@ class Expander:
                 gather_refs[name].append(Ref(child.id, name, str(child.dir)))  # type: ignore[union-attr]
         self._add(Job(job_id, job_dir, GatherTask(node.task, shape), {}, gather_refs, hash_method=self.hash_method,
                       plugin_args=node.plugin_args), children)
+
+
+def _checked(where: str, task: Any, inputs: dict[str, Any]) -> dict[str, Any]:
+    """A task's own say on its static inputs before anything runs (see :class:`Task`):
+    ``prepare`` normalises them (a command turns paths into absolute Files), ``check``
+    refuses what is already wrong; both are optional."""
+    prepare = getattr(task, "prepare", None)
+    check = getattr(task, "check", None)
+    try:
+        if prepare is not None:
+            inputs = prepare(inputs)
+        if check is not None:
+            check(inputs)
+    except ValidationError as exc:
+        raise ValidationError(f"node {where!r}: {exc}") from None
+    return inputs
