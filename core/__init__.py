@@ -2,6 +2,7 @@
 run serially, on an IPython cluster, on Grid Engine, through Ruffus, or on any backend
 a plugin provides. This module is the user's whole vocabulary."""
 
+from ._command import CommandError, CommandFailed, CommandNode, CommandTask, CommandTimeout
 from ._contract import (
     CONTRACT_VERSION,
     Backend,
@@ -18,10 +19,11 @@ from ._graph import ExecutionGraph
 from ._job import Job
 from ._manager import installed_backends, plugin_manager, register, unregister
 from ._markers import hookimpl
+from ._mapping import JoinNode, MapNode
 from ._node import Node
 from ._options import RunOptions
 from ._resources import Resources
-from ._result import Outputs, RunResult
+from ._result import Expansion, Outputs, RunResult
 from ._runinfo import RunInfo
 from ._workflow import Workflow
 
@@ -31,8 +33,14 @@ __all__ = [
     "CONTRACT_VERSION",
     "Backend",
     "Capabilities",
+    "CommandError",
+    "CommandFailed",
+    "CommandNode",
+    "CommandTask",
+    "CommandTimeout",
     "Completion",
     "ExecutionGraph",
+    "Expansion",
     "FailedNode",
     "File",
     "FlowmillError",
@@ -40,6 +48,8 @@ __all__ = [
     "GraphExecutor",
     "Job",
     "JobExecutor",
+    "JoinNode",
+    "MapNode",
     "Node",
     "Outputs",
     "PluginError",

@@ -110,6 +110,10 @@ class JobExecutor(Protocol):
     completion, not sleep-poll. ``cancel`` stops the given jobs if they are still queued
     or running (used for timeouts and Ctrl-C); ``shutdown`` releases everything the
     executor holds, also after an error.
+
+    Optionally, ``submit_batch(jobs, options)`` receives the ready elements of one
+    MapNode together (same ``job.group``), e.g. to submit them as one job array; a
+    batch may exceed ``slots``, since it is one submission.
     """
 
     slots: int | None

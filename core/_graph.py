@@ -8,24 +8,26 @@ from __future__ import annotations
 
 import graphlib
 from pathlib import Path
-from typing import Iterable, Iterator, Mapping
+from typing import Any, Iterable, Iterator, Mapping
 
 from ._errors import ValidationError
+from ._expand import Expander
 from ._hashing import HashMethod
-from ._job import Job, Ref
-from ._node import Node
-from ._resources import Resources
-from ._task import MANDATORY
+from ._job import Job
 from ._workflow import Edge, Workflow
 
 
 class ExecutionGraph:
-    """Jobs by id, and for each job the ids of the jobs it waits for and feeds."""
+    """Jobs by id, and for each job the ids of the jobs it waits for and feeds;
+    ``nodes`` maps each user node path to its instances (job id and iterable
+    parameters) and output names, for the run's result."""
 
-    __slots__ = ("jobs", "parents", "children")
+    __slots__ = ("jobs", "parents", "children", "nodes")
 
-    def __init__(self, jobs: Mapping[str, Job], parents: Mapping[str, tuple[str, ...]]) -> None:
+    def __init__(self, jobs: Mapping[str, Job], parents: Mapping[str, tuple[str, ...]],
+                 nodes: Mapping[str, tuple[list[tuple[str, dict[str, Any]]], tuple[str, ...]]] | None = None) -> None:
         self.jobs = dict(jobs)
+        self.nodes = dict(nodes or {})
         self.parents = {job_id: tuple(parents.get(job_id, ())) for job_id in self.jobs}
         self.children: dict[str, list[str]] = {job_id: [] for job_id in self.jobs}
         for job_id, ups in self.parents.items():
@@ -40,13 +42,8 @@ class ExecutionGraph:
         return iter(self.jobs.values())
 
     def topological(self) -> list[str]:
-        """Job ids, parents before children; raises ValidationError on a cycle."""
-        sorter = graphlib.TopologicalSorter(self.parents)
-        try:
-            return list(sorter.static_order())
-        except graphlib.CycleError as exc:
-            cycle = " -> ".join(exc.args[1])
-            raise ValidationError(f"the workflow has a cycle: {cycle}. Remove one of these connections") from None
+        """Job ids, parents before children."""
+        return list(graphlib.TopologicalSorter(self.parents).static_order())
 
     def subgraph(self, job_ids: Iterable[str]) -> "ExecutionGraph":
         """The jobs named, with their dependencies among themselves only."""
@@ -56,8 +53,9 @@ class ExecutionGraph:
 
 
 def build_graph(workflow: Workflow, workflow_dir: Path, hash_method: HashMethod) -> ExecutionGraph:
-    """Turn the user's (possibly nested) workflow into jobs, validating connections and
-    mandatory inputs on the way; every problem names the node and the fix."""
+    """Turn the user's (possibly nested) workflow into jobs, validating connections,
+    iterables, joins, maps and mandatory inputs on the way; every problem names the
+    node and the fix."""
     nodes, edges = workflow.flatten()
     if not nodes:
         raise ValidationError(f"workflow {workflow.name!r} has no nodes; add some with add_nodes or connect")
@@ -70,29 +68,18 @@ def build_graph(workflow: Workflow, workflow_dir: Path, hash_method: HashMethod)
                                   f"(from {first.src}.{first.src_field} and {edge.src}.{edge.src_field}); "
                                   "an input takes one connection")
         into[edge.dst_field] = edge
-    jobs: dict[str, Job] = {}
-    parents: dict[str, tuple[str, ...]] = {}
+    order = _node_order({path: {edge.src for edge in into.values()} for path, into in incoming.items()})
     dirs = {path: workflow_dir.joinpath(*path.split(".")) for path in nodes}
-    for path, node in nodes.items():
-        jobs[path] = _job_for(path, node, dirs, incoming[path], hash_method)
-        parents[path] = tuple(dict.fromkeys(edge.src for edge in incoming[path].values()))
-    graph = ExecutionGraph(jobs, parents)
-    graph.topological()
-    return graph
+    expander = Expander(nodes, incoming, order, dirs, hash_method)
+    expander.build()
+    return ExecutionGraph(expander.jobs, expander.parents,
+                          {path: (expansion, tuple(nodes[path].task.output_names))
+                           for path, expansion in expander.expansions.items()})
 
 
-def _job_for(path: str, node: Node, dirs: Mapping[str, Path], incoming: Mapping[str, Edge],
-             hash_method: HashMethod) -> Job:
-    defaults = node.task.input_defaults()
-    inputs = {name: value for name, value in defaults.items() if value is not MANDATORY}
-    inputs.update(node.set_inputs())
-    for name in incoming:
-        inputs.pop(name, None)
-    missing = [name for name in node.mandatory_inputs if name not in inputs and name not in incoming]
-    if missing:
-        raise ValidationError(f"node {path!r}: mandatory input(s) {missing} are neither set nor connected; "
-                              f"set them (node.inputs.{missing[0]} = ...) or connect an upstream output")
-    refs: dict[str, Ref | list[Ref]] = {name: Ref(edge.src, edge.src_field, str(dirs[edge.src]))
-                                        for name, edge in incoming.items()}
-    return Job(path, dirs[path], node.task, inputs, refs, version=node.version, hash_method=hash_method,
-               resources=Resources.parse(path, node.resources), plugin_args=node.plugin_args)
+def _node_order(parents: Mapping[str, set[str]]) -> list[str]:
+    try:
+        return list(graphlib.TopologicalSorter(parents).static_order())
+    except graphlib.CycleError as exc:
+        cycle = " -> ".join(exc.args[1])
+        raise ValidationError(f"the workflow has a cycle: {cycle}. Remove one of these connections") from None

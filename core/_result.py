@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any, Iterator, Mapping, NamedTuple, Sequence
 
 from . import _store as store
 
@@ -39,17 +39,36 @@ class Outputs:
         return f"Outputs({self._node!r}, {list(self._names)})"
 
 
-class RunResult:
-    """The outcome of one run. ``res[name]`` gives a node's :class:`Outputs` (dotted
-    names for nodes of nested workflows); the lists say which nodes ran, were reused
-    from the cache, failed, were skipped because an upstream node failed, or are still
-    pending on a scheduler that the run left them with."""
+class Expansion(NamedTuple):
+    """One instance of a node expanded by iterables: its parameters (``{"a.x": 1}``,
+    keyed by the iterable node's path and field), its outputs (None unless it ran or
+    was cached) and its state."""
 
-    def __init__(self, workflow_dir: Path, run_id: str, nodes: Mapping[str, tuple[Path, Sequence[str]]],
-                 states: Mapping[str, str], crash_files: Mapping[str, Path]) -> None:
+    params: dict[str, Any]
+    outputs: Outputs | None
+    state: str
+
+
+class RunResult:
+    """The outcome of one run.
+
+    ``res[name]`` gives a node's :class:`Outputs` (dotted names for nodes of nested
+    workflows). For a node expanded by iterables it gives the list of its
+    :class:`Expansion` s, in the iterables' order (the first iterable varies slowest);
+    one instance can also be addressed by its job id, e.g. ``res["b[a.x=1]"]``. The
+    lists ``executed``, ``cached``, ``failed``, ``skipped`` and ``pending`` hold job ids:
+    what ran, what was reused from the cache, what failed, what did not run because an
+    upstream node failed, and what a scheduler still holds.
+    """
+
+    def __init__(self, workflow_dir: Path, run_id: str,
+                 nodes: Mapping[str, tuple[Sequence[tuple[str, dict[str, Any]]], Sequence[str]]],
+                 dirs: Mapping[str, Path], states: Mapping[str, str], crash_files: Mapping[str, Path]) -> None:
         self.workflow_dir = workflow_dir
         self.run_id = run_id
         self._nodes = dict(nodes)
+        self._dirs = dict(dirs)
+        self._outputs = {job_id: names for expansions, names in self._nodes.values() for job_id, _ in expansions}
         self._states = dict(states)
         self.crash_files = dict(crash_files)
 
@@ -76,21 +95,35 @@ class RunResult:
     def pending(self) -> list[str]:
         return self._with("pending")
 
-    def state(self, name: str) -> str:
-        return self._states[name]
+    def state(self, job_id: str) -> str:
+        return self._states[job_id]
 
-    def __getitem__(self, name: str) -> Outputs:
-        if name not in self._nodes:
-            raise KeyError(f"no node {name!r} in this run; nodes are {sorted(self._nodes)[:20]}")
-        state = self._states.get(name)
-        if state not in ("ran", "cached"):
-            raise KeyError(f"node {name!r} has no outputs: it {state}"
-                           + (f" (crash file: {self.crash_files[name]})" if name in self.crash_files else ""))
-        node_dir, names = self._nodes[name]
-        return Outputs(name, node_dir, names)
+    def _outputs_of(self, job_id: str, names: Sequence[str]) -> Outputs | None:
+        if self._states.get(job_id) not in ("ran", "cached"):
+            return None
+        return Outputs(job_id, self._dirs[job_id], names)
+
+    def __getitem__(self, name: str) -> Any:
+        if name in self._nodes:
+            expansions, names = self._nodes[name]
+            if len(expansions) == 1 and not expansions[0][1]:
+                return self._single(expansions[0][0], names)
+            return [Expansion(params, self._outputs_of(job_id, names), self._states.get(job_id, "not run"))
+                    for job_id, params in expansions]
+        if name in self._dirs:
+            return self._single(name, self._outputs.get(name, ()))
+        raise KeyError(f"no node {name!r} in this run; nodes are {sorted(self._nodes)[:20]}")
+
+    def _single(self, job_id: str, names: Sequence[str]) -> Outputs:
+        outputs = self._outputs_of(job_id, names)
+        if outputs is None:
+            state = self._states.get(job_id, "not run")
+            crash = self.crash_files.get(job_id)
+            raise KeyError(f"node {job_id!r} has no outputs: it {state}" + (f" (crash file: {crash})" if crash else ""))
+        return outputs
 
     def __contains__(self, name: object) -> bool:
-        return name in self._nodes
+        return name in self._nodes or name in self._dirs
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._nodes)

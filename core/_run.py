@@ -106,8 +106,8 @@ def run_workflow(workflow: "Workflow", plugin: str, values: Mapping[str, Any]) -
              os.getpid())
     notify("flowmill_run_started", run=info)
     states = runner.run()
-    result = RunResult(workflow_dir, run_id,
-                       {job.id: (job.dir, job.task.output_names) for job in graph}, states, runner.crash_files)
+    result = RunResult(workflow_dir, run_id, graph.nodes, {job.id: job.dir for job in graph}, states,
+                       runner.crash_files)
     notify("flowmill_run_finished", run=info, result=result)
     if result.failed:
         raise WorkflowError([FailedNode(name, runner.crash_files[name], _error_of(runner.crash_files[name]))

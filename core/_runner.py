@@ -146,6 +146,29 @@ class Runner:
         self.executor.submit(job, self.node_options[job.id])
         self._emit("flowmill_node_submitted", job=job)
 
+    def _submit_batch(self, batch: list[Job]) -> None:
+        for job in batch:
+            job.token = self.info.run_id
+        self.executor.submit_batch(batch, self.node_options[batch[0].id])
+        for job in batch:
+            self._emit("flowmill_node_submitted", job=job)
+
+    @staticmethod
+    def _take_batch(ready: deque[str], jobs: Mapping[str, Job]) -> list[str]:
+        """The next ready job, with every ready sibling of the same MapNode, so an
+        executor offering ``submit_batch`` can send them as one array."""
+        first = ready.popleft()
+        group = jobs[first].group
+        if group is None:
+            return [first]
+        batch = [first] + [job_id for job_id in ready if jobs[job_id].group == group]
+        if len(batch) > 1:
+            taken = set(batch)
+            kept = [job_id for job_id in ready if job_id not in taken]
+            ready.clear()
+            ready.extend(kept)
+        return batch
+
     def _run_job_level(self) -> None:
         executor: JobExecutor = self.executor
         jobs = self.graph.jobs
@@ -158,6 +181,7 @@ class Runner:
         capacity = min(limits) if limits else float("inf")
         timeout = self.options.timeout
         stopping = False
+        batching = callable(getattr(executor, "submit_batch", None))
 
         def finish(job_id: str) -> None:
             sorter.done(job_id)
@@ -166,17 +190,23 @@ class Runner:
         try:
             while sorter.is_active():
                 while ready and len(in_flight) < capacity:
-                    job_id = ready.popleft()
-                    blocker = self._blocker(job_id)
-                    if blocker is not None or stopping:
-                        self._skip(job_id, blocker or "stop_on_first_crash")
-                        finish(job_id)
-                    elif not self._try_cache(jobs[job_id]):
-                        attempts[job_id] = 1
-                        in_flight[job_id] = time.monotonic() + timeout if timeout else float("inf")
-                        self._submit(jobs[job_id])
-                    else:
-                        finish(job_id)
+                    batch = self._take_batch(ready, jobs) if batching else [ready.popleft()]
+                    submit: list[Job] = []
+                    for job_id in batch:
+                        blocker = self._blocker(job_id)
+                        if blocker is not None or stopping:
+                            self._skip(job_id, blocker or "stop_on_first_crash")
+                            finish(job_id)
+                        elif self._try_cache(jobs[job_id]):
+                            finish(job_id)
+                        else:
+                            attempts[job_id] = 1
+                            in_flight[job_id] = time.monotonic() + timeout if timeout else float("inf")
+                            submit.append(jobs[job_id])
+                    if len(submit) > 1:
+                        self._submit_batch(submit)
+                    elif submit:
+                        self._submit(submit[0])
                 if not in_flight:
                     continue
                 wait_for = max(0.0, min(in_flight.values()) - time.monotonic()) if timeout else None

@@ -20,7 +20,17 @@ class NodeError(FlowmillError):
 
 class Task(Protocol):
     """The runnable part of a node, shipped inside every job (so it must pickle for
-    backends that run jobs elsewhere)."""
+    backends that run jobs elsewhere).
+
+    A task may also define two hooks the workflow calls while it builds the jobs,
+    before anything runs, with each instance's input values known then (set values,
+    defaults, iterables and MapNode elements; connected inputs are absent):
+    ``prepare(inputs) -> inputs`` returns them normalised (a command turns paths given
+    for file inputs into absolute :class:`~flowmill.File` values, so they are hashed by
+    content), and ``check(inputs)`` raises :class:`~flowmill.ValidationError` for what
+    is wrong already (a command's executable that is not installed, an input file that
+    does not exist).
+    """
 
     output_names: Sequence[str]
 

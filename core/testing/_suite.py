@@ -187,6 +187,17 @@ class ConformanceSuite:
         assert res["after_bad"].out == 4
         assert not (tmp_path / "failing" / "bad" / store.CRASH).exists()
 
+    def test_iterables_map_join(self, tmp_path: Path, run_options: dict[str, Any]) -> None:
+        res = self.run(battery.sweep(tmp_path), run_options)
+        assert res["join"].out == 99
+        assert [(e.params, e.outputs.out) for e in res["mapped"]] == [
+            ({"src.x": 1}, [2, 20]), ({"src.x": 2}, [3, 30]), ({"src.x": 3}, [4, 40])]
+        assert res["doubled"].out == [2, 4, 6]
+        assert (tmp_path / "sweep" / "mapped" / "src.x-2" / "_map" / "1" / store.RESULT).is_file()
+        assert (tmp_path / "sweep" / "doubled" / "_map" / "2" / store.RESULT).is_file()
+        again = self.run(battery.sweep(tmp_path), run_options)
+        assert again.executed == [] and again["join"].out == 99
+
     def test_broken_observer_does_not_break_run(self, tmp_path: Path, run_options: dict[str, Any]) -> None:
         observer = BrokenObserver()
         register(observer)

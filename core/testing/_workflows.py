@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+from .._mapping import JoinNode, MapNode
 from .._node import Node
 from .._workflow import Workflow
 
@@ -37,6 +38,14 @@ def blob(megabytes: int, seed: int) -> bytes:
 
 def measure(data: bytes) -> tuple[int, str]:
     return len(data), hashlib.sha256(data).hexdigest()
+
+
+def total(values: list[list[int]]) -> int:
+    return sum(sum(items) for items in values)
+
+
+def count_to(n: int) -> list[int]:
+    return list(range(1, n + 1))
 
 
 def diamond(base_dir: Path) -> Workflow:
@@ -128,3 +137,36 @@ def nested(base_dir: Path) -> Workflow:
     outer.connect(pre, "out", inner, "first.x")
     outer.connect(inner, "second.out", post, "x")
     return outer
+
+
+def sweep(base_dir: Path) -> Workflow:
+    """src (iterables x=1,2,3) -> map over factors [1, 10] -> join over src: 99; and a
+    map whose list comes from an upstream node: [2, 4, 6]."""
+    wf = Workflow("sweep", base_dir=base_dir)
+    src = Node(inc, name="src")
+    src.iterables = ("x", [1, 2, 3])
+    mapped = MapNode(scale, name="mapped", iterfield=["factor"])
+    mapped.inputs.factor = [1, 10]
+    join = JoinNode(total, name="join", joinsource="src", joinfield=["values"])
+    wf.connect([(src, mapped, [("out", "x")]), (mapped, join, [("out", "values")])])
+    listing = Node(count_to, name="listing")
+    listing.inputs.n = 3
+    doubled = MapNode(scale, name="doubled", iterfield=["x"])
+    wf.connect(listing, "out", doubled, "x")
+    return wf
+
+
+def parameter_sweep(base_dir: Path, axes: int = 3, values: int = 30) -> Workflow:
+    """A chain of ``axes`` nodes, each with ``values`` iterables: the last node expands
+    into ``values ** axes`` instances (the expansion benchmark's workload)."""
+    wf = Workflow("sweep", base_dir=base_dir)
+    previous = None
+    for index in range(axes):
+        node = Node(inc, name=f"p{index}")
+        node.iterables = ("step", list(range(values)))
+        if previous is None:
+            node.inputs.x = 0
+        else:
+            wf.connect(previous, "out", node, "x")
+        previous = node
+    return wf

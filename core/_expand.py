@@ -1,0 +1,326 @@
+"""Expansion of iterables, JoinNodes and MapNodes into concrete node instances.
+
+nipype's semantics: a node with ``iterables`` and everything downstream of it are
+instantiated once per value (a Cartesian product over several iterables, zipped with
+``synchronize=True``; an ``itersource`` picks the values from an upstream iterable's
+value); a JoinNode collapses the expansion of its ``joinsource`` back into lists.
+
+Each node's instances are contexts: tuples of value indices over the iterable nodes
+("axes") upstream of it. A node's contexts are the compatible combinations of its
+parents' contexts, joined on their shared axes through a hash index, so expansion
+costs O(instances + edges), never a product of parent lists.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Mapping, Sequence
+
+from ._errors import ValidationError
+from ._hashing import HashMethod
+from ._job import Job, Ref
+from ._mapping import GatherTask, JoinNode, MapNode, MapTask, UniqueJoinTask, element_dir, elements
+from ._node import Node
+from ._resources import Resources
+from ._task import MANDATORY
+from ._workflow import Edge
+
+Ctx = tuple[int, ...]
+_UNSAFE = re.compile(r"[^A-Za-z0-9._+-]+")
+
+
+@dataclass
+class Plan:
+    """The instances of one node: its axes and one context per instance."""
+
+    axes: tuple[str, ...]
+    instances: list[Ctx]
+    job_ids: dict[Ctx, str]
+
+
+class AxisSpec:
+    """The iterables of one node, as the list of parameter dicts it expands into."""
+
+    def __init__(self, path: str, node: Node, source: tuple[str, str] | None) -> None:
+        self.path = path
+        self.node = node
+        self.source = source
+        self.pairs = _iterable_pairs(path, node)
+        self._cache: dict[Any, list[dict[str, Any]]] = {}
+
+    def values(self, key: Any = None) -> list[dict[str, Any]]:
+        cache_key = repr(key)
+        if cache_key not in self._cache:
+            columns = []
+            for field, values in self.pairs:
+                if self.source is not None:
+                    if not isinstance(values, Mapping) or key not in values:
+                        raise ValidationError(
+                            f"node {self.path!r}: with itersource {self.source}, iterables for {field!r} must be "
+                            f"a dict keyed by the values of {self.source[0]}.{self.source[1]}; no entry for {key!r}")
+                    values = values[key]
+                columns.append([(field, value) for value in values])
+            if self.node.synchronize:
+                lengths = {len(column) for column in columns}
+                if len(lengths) > 1:
+                    raise ValidationError(f"node {self.path!r}: synchronize=True zips iterables of unequal "
+                                          f"lengths {sorted(lengths)}; give them equal lengths")
+                combos = zip(*columns)
+            else:
+                combos = itertools.product(*columns)
+            self._cache[cache_key] = [dict(combo) for combo in combos]
+        return self._cache[cache_key]
+
+
+def _iterable_pairs(path: str, node: Node) -> list[tuple[str, Any]]:
+    spec = node.iterables
+    pairs = [spec] if isinstance(spec, tuple) and len(spec) == 2 and isinstance(spec[0], str) else list(spec)
+    for pair in pairs:
+        if not (isinstance(pair, (tuple, list)) and len(pair) == 2 and isinstance(pair[0], str)):
+            raise ValidationError(f"node {path!r}: iterables must be ('field', [values]) or a list of such "
+                                  f"pairs, got {pair!r}")
+        if pair[0] not in node.task.input_defaults():
+            raise ValidationError(f"node {path!r}: iterables name {pair[0]!r}, which is not an input; "
+                                  f"its inputs are {node.input_names}")
+        if not isinstance(pair[1], (list, tuple, Mapping)):
+            raise ValidationError(f"node {path!r}: iterables values for {pair[0]!r} must be a list, "
+                                  f"got {type(pair[1]).__name__}")
+    return [(field, values) for field, values in pairs]
+
+
+def _label(value: Any) -> str:
+    text = value.name if hasattr(value, "name") and isinstance(value, Path) else str(value)
+    safe = _UNSAFE.sub("_", text)[:40]
+    if safe != text:
+        safe += "-" + hashlib.blake2b(repr(value).encode(), digest_size=3).hexdigest()
+    return safe
+
+
+class Expander:
+    """Builds every job of a flattened workflow; see the module docstring."""
+
+    def __init__(self, nodes: Mapping[str, Node], incoming: Mapping[str, Mapping[str, Edge]],
+                 order: Sequence[str], dirs: Mapping[str, Path], hash_method: HashMethod) -> None:
+        self.nodes = nodes
+        self.incoming = incoming
+        self.order = order
+        self.dirs = dirs
+        self.hash_method = hash_method
+        self.paths = {id(node): path for path, node in nodes.items()}
+        self.axes: dict[str, AxisSpec] = {}
+        self.axis_rank: dict[str, int] = {}
+        self.plans: dict[str, Plan] = {}
+        self.jobs: dict[str, Job] = {}
+        self.parents: dict[str, tuple[str, ...]] = {}
+        self.expansions: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+
+    def _resolve(self, path: str, what: str, ref: "Node | str") -> str:
+        if isinstance(ref, Node):
+            found = self.paths.get(id(ref))
+        else:
+            prefix = path.rpartition(".")[0]
+            found = f"{prefix}.{ref}" if prefix else ref
+            found = found if found in self.nodes else None
+        if found is None:
+            raise ValidationError(f"node {path!r}: {what} {getattr(ref, 'name', ref)!r} is not a node of this "
+                                  "workflow")
+        return found
+
+    def params(self, axis: str, ctx: Mapping[str, int]) -> dict[str, Any]:
+        spec = self.axes[axis]
+        key = None
+        if spec.source is not None:
+            key = self.params(spec.source[0], ctx)[spec.source[1]]
+        return spec.values(key)[ctx[axis]]
+
+    def _choices(self, axis: str, ctx: Mapping[str, int]) -> int:
+        spec = self.axes[axis]
+        if spec.source is None:
+            return len(spec.values())
+        if spec.source[0] not in ctx:
+            raise ValidationError(f"node {axis!r}: itersource {spec.source[0]!r} is not an upstream node with "
+                                  "iterables; connect it upstream or drop itersource")
+        return len(spec.values(self.params(spec.source[0], ctx)[spec.source[1]]))
+
+    def _merge(self, plans: Iterable[tuple[tuple[str, ...], list[Ctx]]]) -> tuple[tuple[str, ...], list[Ctx]]:
+        acc_axes: tuple[str, ...] = ()
+        acc: list[Ctx] = [()]
+        for axes, instances in plans:
+            shared = [a for a in acc_axes if a in axes]
+            merged_axes = tuple(sorted(set(acc_axes) | set(axes), key=self.axis_rank.__getitem__))
+            if merged_axes == acc_axes and not axes:
+                continue
+            pos1 = {a: i for i, a in enumerate(acc_axes)}
+            pos2 = {a: i for i, a in enumerate(axes)}
+            index: dict[Ctx, list[Ctx]] = defaultdict(list)
+            for ctx in instances:
+                index[tuple(ctx[pos2[a]] for a in shared)].append(ctx)
+            out = []
+            for ctx1 in acc:
+                for ctx2 in index.get(tuple(ctx1[pos1[a]] for a in shared), ()):
+                    values = {a: ctx1[pos1[a]] for a in acc_axes}
+                    values.update({a: ctx2[pos2[a]] for a in axes})
+                    out.append(tuple(values[a] for a in merged_axes))
+            acc_axes, acc = merged_axes, out
+        acc.sort()
+        return acc_axes, acc
+
+    def build(self) -> None:
+        for path in self.order:
+            node = self.nodes[path]
+            if node.iterables is not None:
+                source = None
+                if node.itersource is not None:
+                    if not (isinstance(node.itersource, (tuple, list)) and len(node.itersource) == 2):
+                        raise ValidationError(f"node {path!r}: itersource must be ('node', 'field'), "
+                                              f"got {node.itersource!r}")
+                    source = (self._resolve(path, "itersource", node.itersource[0]), node.itersource[1])
+                self.axes[path] = AxisSpec(path, node, source)
+                self.axis_rank[path] = len(self.axis_rank)
+            self._plan(path, node)
+
+    def _plan(self, path: str, node: Node) -> None:
+        incoming = self.incoming[path]
+        joined: dict[str, Edge] = {}
+        source_axis = None
+        if isinstance(node, JoinNode):
+            source_axis = self._resolve(path, "joinsource", node.joinsource)
+            carriers = {f: e for f, e in incoming.items() if source_axis in self.plans[e.src].axes}
+            if source_axis not in self.axes or not carriers:
+                raise ValidationError(f"JoinNode {path!r}: joinsource {source_axis!r} is not upstream of it or has "
+                                      "no iterables; join over a node with iterables that feeds this one")
+            fields = node.joinfield if node.joinfield is not None else list(carriers)
+            for field in fields:
+                if field not in carriers:
+                    raise ValidationError(f"JoinNode {path!r}: joinfield {field!r} is not connected from the "
+                                          f"expansion of {source_axis!r}; connect it or drop it from joinfield")
+            stray = sorted(set(carriers) - set(fields))
+            if stray:
+                raise ValidationError(f"JoinNode {path!r}: input(s) {stray} come from the expansion of "
+                                      f"{source_axis!r} but are not in joinfield; add them to joinfield")
+            joined = {field: incoming[field] for field in fields}
+        parent_plans = []
+        for field, edge in incoming.items():
+            plan = self.plans[edge.src]
+            if field in joined:
+                parent_plans.append((tuple(a for a in plan.axes if a != source_axis), None))
+            else:
+                parent_plans.append((plan.axes, plan.instances))
+        reduced = {}
+        for field, edge in joined.items():
+            plan = self.plans[edge.src]
+            keep = [i for i, a in enumerate(plan.axes) if a != source_axis]
+            groups: dict[Ctx, list[Ctx]] = defaultdict(list)
+            for ctx in plan.instances:
+                groups[tuple(ctx[i] for i in keep)].append(ctx)
+            reduced[field] = groups
+        merged_inputs = [(axes, instances if instances is not None else sorted(reduced[field]))
+                         for (axes, instances), field in zip(parent_plans, incoming)]
+        axes, instances = self._merge(merged_inputs)
+        if path in self.axes:
+            expanded = []
+            for ctx in instances:
+                ctx_map = dict(zip(axes, ctx))
+                expanded.extend(ctx + (i,) for i in range(self._choices(path, ctx_map)))
+            axes, instances = axes + (path,), expanded
+        plan = Plan(axes, instances, {})
+        self.plans[path] = plan
+        self.expansions[path] = []
+        for ctx in instances:
+            self._instance(path, node, plan, ctx, joined, reduced)
+
+    def _instance(self, path: str, node: Node, plan: Plan, ctx: Ctx, joined: Mapping[str, Edge],
+                  reduced: Mapping[str, Mapping[Ctx, list[Ctx]]]) -> None:
+        ctx_map = dict(zip(plan.axes, ctx))
+        params: dict[str, Any] = {}
+        for axis in plan.axes:
+            for field, value in self.params(axis, ctx_map).items():
+                params[f"{axis}.{field}"] = value
+        if params:
+            job_id = f"{path}[" + ",".join(f"{k}={v!r}" for k, v in params.items()) + "]"
+            job_dir = self.dirs[path] / "_".join(f"{k}-{_label(v)}" for k, v in params.items())
+        else:
+            job_id, job_dir = path, self.dirs[path]
+        plan.job_ids[ctx] = job_id
+        self.expansions[path].append((job_id, params))
+        inputs = {name: value for name, value in node.task.input_defaults().items() if value is not MANDATORY}
+        inputs.update(node.set_inputs())
+        if path in self.axes:
+            inputs.update(self.params(path, ctx_map))
+        refs: dict[str, Ref | list[Ref]] = {}
+        parents: list[str] = []
+        for field, edge in self.incoming[path].items():
+            inputs.pop(field, None)
+            up = self.plans[edge.src]
+            if field in joined:
+                keep = [a for a in up.axes if a in ctx_map]
+                members = reduced[field][tuple(ctx_map[a] for a in keep)]
+                ids = [up.job_ids[member] for member in members]
+                refs[field] = [Ref(up_id, edge.src_field, str(self.jobs[up_id].dir)) for up_id in ids]
+                parents.extend(ids)
+            else:
+                up_id = up.job_ids[tuple(ctx_map[a] for a in up.axes)]
+                refs[field] = Ref(up_id, edge.src_field, str(self.jobs[up_id].dir))
+                parents.append(up_id)
+        missing = [name for name in node.mandatory_inputs if name not in inputs and name not in refs]
+        if missing:
+            raise ValidationError(f"node {path!r}: mandatory input(s) {missing} are neither set nor connected; "
+                                  f"set them (node.inputs.{missing[0]} = ...) or connect an upstream output")
+        task = node.task
+        if isinstance(node, JoinNode) and node.unique:
+            task = UniqueJoinTask(task, list(joined))
+        resources = Resources.parse(path, node.resources)
+        if isinstance(node, MapNode):
+            if any(field in refs for field in node.iterfield):
+                inputs.update(_checked(path, node.task, {k: v for k, v in inputs.items() if k not in node.iterfield}))
+                task = MapTask(job_id, task, node.iterfield, node.nested, self.hash_method)
+            else:
+                self._expand_map(job_id, job_dir, node, inputs, refs, parents, resources)
+                return
+        else:
+            inputs = _checked(path, node.task, inputs)
+        self._add(Job(job_id, job_dir, task, inputs, refs, version=node.version, hash_method=self.hash_method,
+                      resources=resources, plugin_args=node.plugin_args), parents)
+
+    def _add(self, job: Job, parents: Sequence[str]) -> None:
+        self.jobs[job.id] = job
+        self.parents[job.id] = tuple(dict.fromkeys(parents))
+
+    def _expand_map(self, job_id: str, job_dir: Path, node: MapNode, inputs: dict[str, Any],
+                    refs: dict[str, Ref | list[Ref]], parents: list[str], resources: Resources) -> None:
+        items, shape = elements(job_id, node.iterfield, inputs, node.nested)
+        fixed = {k: v for k, v in inputs.items() if k not in node.iterfield}
+        gather_refs: dict[str, Ref | list[Ref]] = {name: [] for name in node.task.output_names}
+        children = []
+        for index, item in enumerate(items):
+            child_inputs = _checked(f"{job_id}#{index}", node.task, {**fixed, **item})
+            child = Job(f"{job_id}#{index}", element_dir(job_dir, index), node.task, child_inputs, dict(refs),
+                        version=node.version, hash_method=self.hash_method, resources=resources,
+                        plugin_args=node.plugin_args, group=job_id)
+            self._add(child, parents)
+            children.append(child.id)
+            for name in node.task.output_names:
+                gather_refs[name].append(Ref(child.id, name, str(child.dir)))  # type: ignore[union-attr]
+        self._add(Job(job_id, job_dir, GatherTask(node.task, shape), {}, gather_refs, hash_method=self.hash_method,
+                      plugin_args=node.plugin_args), children)
+
+
+def _checked(where: str, task: Any, inputs: dict[str, Any]) -> dict[str, Any]:
+    """A task's own say on its static inputs before anything runs (see :class:`Task`):
+    ``prepare`` normalises them (a command turns paths into absolute Files), ``check``
+    refuses what is already wrong; both are optional."""
+    prepare = getattr(task, "prepare", None)
+    check = getattr(task, "check", None)
+    try:
+        if prepare is not None:
+            inputs = prepare(inputs)
+        if check is not None:
+            check(inputs)
+    except ValidationError as exc:
+        raise ValidationError(f"node {where!r}: {exc}") from None
+    return inputs

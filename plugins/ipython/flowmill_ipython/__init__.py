@@ -1,0 +1,46 @@
+"""The ``ipython`` backend: nodes run on the engines of an IPython (ipyparallel) cluster.
+
+Connect to a running cluster (``profile``, ``profile_dir``, ``cluster_id`` or
+``url_file``), use the default profile's running cluster, or let flowmill start a
+temporary local one for the run. Engines run each job where they see the shared result
+store; only a few bytes of status come back through the controller.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import flowmill
+
+from ._connect import connect
+from ._executor import IPythonExecutor
+from ._options import IPythonOptions
+
+__all__ = ["IPythonExecutor", "IPythonOptions"]
+
+BACKEND = flowmill.Backend(
+    name="ipython",
+    description="runs nodes on the engines of an IPython cluster (ipyparallel), local or over ssh",
+    contract=1,
+    options=IPythonOptions,
+    capabilities=flowmill.Capabilities(needs_pickle=True, shared_fs=True, timeouts=True),
+    run_defaults={"retries": 1},
+)
+
+
+@flowmill.hookimpl
+def flowmill_backends() -> list[flowmill.Backend]:
+    return [BACKEND]
+
+
+@flowmill.hookimpl
+def flowmill_make_executor(backend: flowmill.Backend, options: IPythonOptions,
+                           context: flowmill.RunContext) -> IPythonExecutor | None:
+    if backend.name != "ipython":
+        return None
+    connection = connect(options, context.run_id, context.log)
+    try:
+        return IPythonExecutor(connection, context, options.tasks_per_engine)
+    except BaseException:
+        connection.close()
+        raise

@@ -1,0 +1,77 @@
+"""A local cluster that lives exactly as long as one run.
+
+ipyparallel's own ``stop_cluster`` can leave processes behind: the controller's helper
+processes share its process group and outlive a dead hub, and each engine and its
+nanny are their own session. So the whole process tree is recorded right after start
+and whatever survives the orderly stop is killed.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+from pathlib import Path
+
+import ipyparallel
+import psutil
+
+_STOP_GRACE = 5.0
+
+
+class TemporaryCluster:
+    """Controller and ``n`` engines under a private profile dir (never the user's
+    default profile, so no other run mistakes it for a cluster the user started)."""
+
+    def __init__(self, n_engines: int, cluster_id: str, log: logging.Logger) -> None:
+        self.n_engines = n_engines
+        self.profile_dir = Path(tempfile.mkdtemp(prefix="flowmill-ipython-"))
+        self._log = log
+        self._cluster = ipyparallel.Cluster(n=n_engines, profile_dir=str(self.profile_dir), cluster_id=cluster_id,
+                                            delay=0, log_level=logging.WARNING)
+        self._processes: list[psutil.Process] = []
+
+    def start(self, engine_timeout: float) -> ipyparallel.Client:
+        """Start and connect; on any failure (Ctrl-C included) stop what started."""
+        try:
+            self._cluster.engine_timeout = engine_timeout
+            client = self._cluster.start_and_connect_sync()
+            self._processes = self._process_tree()
+            return client
+        except BaseException:
+            self._processes = self._process_tree()
+            self.stop()
+            raise
+
+    def _process_tree(self) -> list[psutil.Process]:
+        pids = []
+        if self._cluster.controller is not None and self._cluster.controller.pid:
+            pids.append(self._cluster.controller.pid)
+        for engine_set in self._cluster.engines.values():
+            pids.extend(launcher.pid for launcher in getattr(engine_set, "launchers", {}).values() if launcher.pid)
+        processes = []
+        for pid in pids:
+            try:
+                root = psutil.Process(pid)
+                processes.extend([root, *root.children(recursive=True)])
+            except psutil.NoSuchProcess:
+                continue
+        return processes
+
+    def stop(self) -> None:
+        """Engines first (their nannies linger otherwise), then the controller, then
+        kill whatever of the recorded tree is still alive, then drop the profile dir."""
+        try:
+            self._cluster.stop_engines_sync()
+            self._cluster.stop_controller_sync()
+        except Exception as exc:
+            self._log.warning("stopping the temporary IPython cluster failed (%s); killing its processes", exc)
+        _, alive = psutil.wait_procs(self._processes, timeout=_STOP_GRACE)
+        for process in alive:
+            try:
+                process.kill()
+            except psutil.NoSuchProcess:
+                pass
+        psutil.wait_procs(alive, timeout=_STOP_GRACE)
+        shutil.rmtree(self.profile_dir, ignore_errors=True)
+        self._log.info("stopped the temporary IPython cluster (%d engines)", self.n_engines)

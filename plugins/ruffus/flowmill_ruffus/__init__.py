@@ -1,0 +1,39 @@
+"""The ``ruffus`` backend: flowmill hands the whole remaining graph to Ruffus, which
+schedules it on a pool of processes or threads.
+
+It is the reference graph-level backend. The non-cached part of the execution graph
+becomes one Ruffus pipeline built in code (``Pipeline.parallel`` tasks joined by
+``follows``), sibling jobs grouped into few tasks because Ruffus pauses 0.1 s before
+each task. flowmill's cache alone decides what runs; failures never reach Ruffus, so
+independent branches finish; and observers hear of every job from the driver.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import flowmill
+
+from ._executor import RuffusExecutor
+from ._options import RuffusOptions
+
+__all__ = ["RuffusExecutor", "RuffusOptions"]
+
+BACKEND = flowmill.Backend(
+    name="ruffus",
+    description="Ruffus schedules the whole graph as one pipeline, on processes or threads",
+    contract=1,
+    options=RuffusOptions,
+    capabilities=flowmill.Capabilities(needs_pickle=True, shared_fs=True, timeouts=True, dependencies=True),
+)
+
+
+@flowmill.hookimpl
+def flowmill_backends() -> list[flowmill.Backend]:
+    return [BACKEND]
+
+
+@flowmill.hookimpl
+def flowmill_make_executor(backend: flowmill.Backend, options: Any,
+                           context: flowmill.RunContext) -> RuffusExecutor | None:
+    return RuffusExecutor(options, context) if backend.name == "ruffus" else None

@@ -1,0 +1,103 @@
+"""The graph-level executor: the remaining graph becomes one Ruffus pipeline."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Mapping, Sequence
+
+from ruffus.ruffus_exceptions import RethrownJobError
+
+import flowmill
+
+from . import _pipeline
+from ._link import LinkServer, LocalLink
+from ._options import RuffusOptions
+from ._plan import plan
+
+log = logging.getLogger("flowmill.ruffus")
+
+
+class RuffusExecutor:
+    """Builds, runs and removes one Ruffus pipeline per ``run_graph`` call."""
+
+    def __init__(self, options: RuffusOptions, context: flowmill.RunContext) -> None:
+        self._options = options
+        self._context = context
+        self._run_options = context.run_options or flowmill.RunOptions()
+        max_jobs = self._run_options.max_jobs
+        self._n_procs = min(options.n_procs, max_jobs) if max_jobs else options.n_procs
+        self._in_workers = options.mode == "multiprocess" and self._n_procs > 1
+        self._refuse_unsupported()
+        self._links: list[LocalLink] = []
+        self._details = {"backend": "ruffus", "mode": options.mode}
+        """Added to the crash file of every job this backend reports lost."""
+
+    def _refuse_unsupported(self) -> None:
+        if self._run_options.stop_on_first_crash:
+            raise flowmill.PluginError(
+                "backend 'ruffus' does not support stop_on_first_crash: Ruffus schedules the whole graph up "
+                "front; drop the option, or use a job-level backend such as 'linear'")
+        if self._run_options.timeout is not None and not self._in_workers:
+            raise flowmill.PluginError(
+                f"backend 'ruffus' stops a node after timeout={self._run_options.timeout} only in worker "
+                f"processes, and this run has mode={self._options.mode!r} with {self._n_procs} job(s) at once "
+                "(n_procs, capped by max_jobs): use mode='multiprocess' with n_procs of 2 or more, or drop timeout")
+
+    def run_graph(self, graph: flowmill.ExecutionGraph, options: Mapping[str, Any],
+                  events: flowmill.GraphEvents) -> Sequence[str]:
+        self._refuse_node_options(options)
+        link = LocalLink(graph.jobs, events, self._context.started, self._details)
+        self._links.append(link)
+        in_workers = self._in_workers and not self._options.dry_run
+        server = LinkServer(link, self._run_options.timeout) if in_workers else None
+        stages = plan(graph)
+        name = f"{self._context.workflow_dir.name}-{self._context.run_id}"
+        log.debug("run %s: %d job(s) as %d Ruffus task(s)", name, len(graph), len(stages))
+        try:
+            with _pipeline.ruffus_pipeline(name, stages, server.client if server else link,
+                                           1 + self._run_options.retries) as pipeline:
+                _pipeline.write_printouts(pipeline, self._options)
+                if self._options.dry_run:
+                    return list(graph.jobs)
+                _pipeline.run(pipeline, self._options, self._n_procs)
+        except RethrownJobError as exc:
+            if _interrupted(exc):
+                raise KeyboardInterrupt("Ruffus' workers were interrupted") from exc
+            self._report_lost(graph, events, exc)
+        finally:
+            if server is not None:
+                server.close()
+        return []
+
+    def _refuse_node_options(self, options: Mapping[str, Any]) -> None:
+        differing = sorted(job_id for job_id, node_options in options.items() if node_options != self._options)
+        if differing:
+            raise flowmill.PluginError(
+                f"node(s) {', '.join(differing[:5])} set ruffus options in plugin_args, but Ruffus schedules the "
+                "whole graph as one pipeline: n_procs, mode, printout, flowchart and dry_run apply to the run. "
+                "Pass them to wf.run() instead")
+
+    def _report_lost(self, graph: flowmill.ExecutionGraph, events: flowmill.GraphEvents,
+                     error: RethrownJobError) -> None:
+        """Jobs never fail towards Ruffus, so this is Ruffus or the pool failing: every
+        job not yet reported is lost, with Ruffus' own account in the crash file."""
+        raised = "; ".join(f"{name}{value}" for _, _, name, value, _ in error.job_exceptions)
+        details = {**self._details, "ruffus_error": str(error)}
+        for job_id in graph.topological():
+            if not events.blocked(job_id):
+                events.completed(flowmill.Completion(job_id, "lost", f"Ruffus stopped the pipeline: {raised}",
+                                                     details))
+
+    def cancel(self, job_ids: Sequence[str]) -> None:
+        """Jobs already running finish; no further job starts."""
+        for link in self._links:
+            link.cancelled = True
+
+    def shutdown(self) -> None:
+        self._links.clear()
+
+
+def _interrupted(error: RethrownJobError) -> bool:
+    """Ctrl-C reached Ruffus' workers (they share the terminal's process group)."""
+    return any("Keyboard_Interrupt" in str(name) or "KeyboardInterrupt" in str(name)
+               for _, _, name, _, _ in error.job_exceptions)

@@ -1,0 +1,157 @@
+"""How a job running inside a Ruffus task talks to the driver.
+
+Ruffus discards return values and stops scheduling at the first exception, so jobs
+never fail towards Ruffus: each job asks the driver whether it may start (the driver
+says no when an ancestor failed, and then records it skipped), then reports how it
+ended. Both calls are synchronous: when a Ruffus job returns, the driver has already
+settled its jobs, so the next task's checks see every failure before it.
+
+With threads, jobs call :class:`LocalLink` directly. Worker processes call it through
+:class:`RemoteLink`, a ``multiprocessing.connection`` client of the :class:`LinkServer`
+that the driver runs in a thread: observers hear of a job starting and ending from the
+driver process, as the core requires.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from multiprocessing import AuthenticationError
+from multiprocessing.connection import Client, Connection, Listener
+from typing import Any, Callable, Mapping, Protocol, TypeVar
+
+import cloudpickle
+
+import flowmill
+
+from ._outcome import Outcome, execute
+from ._sandbox import sandbox
+
+Work = TypeVar("Work")
+
+
+class Link(Protocol[Work]):
+    """``begin`` hands out the job in the form ``run`` takes, or None if it must not
+    run (an ancestor failed, the run was cancelled); ``end`` reports how it ended."""
+
+    def begin(self, job_id: str) -> Work | None: ...
+
+    def run(self, work: Work) -> Outcome: ...
+
+    def end(self, job_id: str, status: str, reason: str) -> None: ...
+
+
+class LocalLink:
+    """The driver's side: turns begin/end into the core's graph events; runs jobs in
+    the calling thread."""
+
+    def __init__(self, jobs: Mapping[str, flowmill.Job], events: flowmill.GraphEvents,
+                 started: Callable[[str], None], details: Mapping[str, Any]) -> None:
+        self._jobs = jobs
+        self._events = events
+        self._started = started
+        self._details = dict(details)
+        self.cancelled = False
+
+    def begin(self, job_id: str) -> flowmill.Job | None:
+        if self.cancelled or self._events.blocked(job_id):
+            return None
+        self._started(job_id)
+        return self._jobs[job_id]
+
+    run = staticmethod(execute)
+
+    def end(self, job_id: str, status: str, reason: str) -> None:
+        self._events.completed(flowmill.Completion(job_id, status, reason, self._details))  # type: ignore[arg-type]
+
+
+class LinkServer:
+    """Serves a :class:`LocalLink` to worker processes, one thread per connection."""
+
+    def __init__(self, link: LocalLink, timeout: float | None) -> None:
+        self._link = link
+        authkey = os.urandom(32)
+        self._listener = Listener(family="AF_UNIX", authkey=authkey)
+        self.client = RemoteLink(self._listener.address, authkey, timeout)
+        self._closing = False
+        self._accepter = threading.Thread(target=self._accept, name="flowmill-ruffus-link", daemon=True)
+        self._accepter.start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                connection = self._listener.accept()
+            except (OSError, EOFError, AuthenticationError):
+                if self._closing:
+                    return
+                continue
+            if self._closing:
+                connection.close()
+                return
+            threading.Thread(target=self._serve, args=(connection,), name="flowmill-ruffus-worker",
+                             daemon=True).start()
+
+    def _serve(self, connection: Connection) -> None:
+        with connection:
+            while True:
+                try:
+                    method, job_id, *args = connection.recv()
+                except (EOFError, OSError):
+                    return
+                connection.send(self._answer(method, job_id, args))
+
+    def _answer(self, method: str, job_id: str, args: list[Any]) -> bytes | None:
+        """Always answers, so a worker never waits forever on a driver-side error."""
+        if method == "end":
+            self._link.end(job_id, *args)
+            return None
+        job = self._link.begin(job_id)
+        if job is None:
+            return None
+        try:
+            return cloudpickle.dumps(job)
+        except Exception as exc:
+            self._link.end(job_id, "lost", f"the job could not be sent to a worker process: {exc}")
+            return None
+
+    def close(self) -> None:
+        """Stop accepting; a connection of our own wakes the accepting thread."""
+        self._closing = True
+        try:
+            Client(self._listener.address, authkey=self.client.authkey).close()
+        except OSError:
+            pass
+        self._accepter.join()
+        self._listener.close()
+
+
+_connections: dict[tuple[str, int], Connection] = {}
+"""This worker process's connection to each driver it reports to."""
+
+
+class RemoteLink:
+    """The worker's side of :class:`LinkServer`; pickles as its address and key. Jobs
+    stay pickled until they reach the worker's sandbox, where they run, and where they
+    can be stopped after the run's ``timeout``."""
+
+    def __init__(self, address: str, authkey: bytes, timeout: float | None) -> None:
+        self.address = address
+        self.authkey = authkey
+        self.timeout = timeout
+
+    def _call(self, *message: Any) -> Any:
+        key = (self.address, os.getpid())
+        connection = _connections.get(key)
+        if connection is None:
+            connection = _connections[key] = Client(self.address, authkey=self.authkey)
+        connection.send(message)
+        return connection.recv()
+
+    def begin(self, job_id: str) -> bytes | None:
+        return self._call("begin", job_id)
+
+    def run(self, work: bytes) -> Outcome:
+        return sandbox().run(work, self.timeout)
+
+    def end(self, job_id: str, status: str, reason: str) -> None:
+        self._call("end", job_id, status, reason)

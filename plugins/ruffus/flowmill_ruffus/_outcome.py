@@ -1,0 +1,22 @@
+"""Running one job wherever it is, and saying how it ended."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import flowmill
+
+Outcome = tuple[Literal["done", "lost", "timeout"], str]
+"""How a job ended and why: "lost" is retried up to the run's ``retries``; "timeout"
+(stopped after the run's ``timeout``) is reported lost without a retry."""
+
+
+def execute(job: flowmill.Job) -> Outcome:
+    """Run one job; "lost" when it ended without writing its result or crash file."""
+    try:
+        job.execute()
+    except SystemExit as exc:
+        return "lost", f"the node's code called sys.exit({exc.code!r}) instead of returning or raising"
+    except Exception as exc:
+        return "lost", f"flowmill could not run the job: {type(exc).__name__}: {exc}"
+    return "done", ""

@@ -1,0 +1,93 @@
+"""A child process of each Ruffus pool worker that runs its jobs.
+
+Python's ``multiprocessing.Pool``, which Ruffus uses, waits forever for a task whose
+worker process died, so a node killed by a signal, the OOM killer or a crash in C code
+would hang the run. Jobs therefore run in a long-lived child of the worker: if the
+child dies, the worker survives, reports the job lost and starts a new child for the
+next one. A child per worker, not per job: forking a worker for every job doubled the
+cost of a trivial node (copy-on-write faults in the worker after each fork).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from multiprocessing.connection import Connection, Pipe
+
+import cloudpickle
+
+from ._outcome import Outcome, execute
+
+
+class Sandbox:
+    """This worker's child; started on first use, again after it died."""
+
+    def __init__(self) -> None:
+        self._pid: int | None = None
+        self._connection: Connection | None = None
+
+    def run(self, payload: bytes, timeout: float | None) -> Outcome:
+        """Run a job pickled with cloudpickle; kill it after ``timeout`` seconds."""
+        if self._connection is None:
+            self._start()
+        assert self._pid is not None and self._connection is not None
+        try:
+            self._connection.send_bytes(payload)
+            if timeout is not None and not self._connection.poll(timeout):
+                os.kill(self._pid, signal.SIGKILL)
+                self._reap()
+                return "timeout", f"timed out after {timeout}s (run option timeout)"
+            return self._connection.recv()
+        except (EOFError, OSError):
+            return "lost", f"the process running the job {self._reap()} before the job finished"
+
+    def _start(self) -> None:
+        ours, theirs = Pipe()
+        pid = os.fork()
+        if pid == 0:
+            ours.close()
+            _serve(theirs)
+        theirs.close()
+        self._pid, self._connection = pid, ours
+
+    def _reap(self) -> str:
+        """Collect the dead child; say how it ended."""
+        assert self._pid is not None and self._connection is not None
+        self._connection.close()
+        _, wait_status = os.waitpid(self._pid, 0)
+        self._pid = self._connection = None
+        code = os.waitstatus_to_exitcode(wait_status)
+        return f"was killed by signal {signal.Signals(-code).name}" if code < 0 else f"exited with status {code}"
+
+
+def _serve(connection: Connection) -> None:
+    """The child: run jobs until the worker goes away; never return into the worker's code."""
+    code = 0
+    try:
+        while True:
+            try:
+                payload = connection.recv_bytes()
+            except EOFError:
+                break
+            try:
+                job = cloudpickle.loads(payload)
+            except Exception as exc:
+                outcome: Outcome = ("lost", f"the job could not be unpickled in the worker process: {exc}")
+            else:
+                outcome = execute(job)
+            sys.stdout.flush()
+            sys.stderr.flush()
+            connection.send(outcome)
+    except BaseException:
+        code = 1
+    finally:
+        os._exit(code)
+
+
+_sandboxes: dict[int, Sandbox] = {}
+
+
+def sandbox() -> Sandbox:
+    """This process's sandbox (keyed by pid: a forked process must not share its parent's)."""
+    return _sandboxes.setdefault(os.getpid(), Sandbox())

@@ -1,0 +1,99 @@
+"""Several workflows in one process, one after another and in two threads at once:
+Ruffus' process-global pipelines and task registry must not leak between runs."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import pytest
+from ruffus import Pipeline
+from ruffus.graph import node
+
+import flowmill
+from flowmill.testing._workflows import chain
+
+from ._workflows import inc, wide
+
+MODES = ["multiprocess", "multithread"]
+
+
+def registry() -> tuple[set[str], int]:
+    return set(Pipeline.pipelines), len(node._all_nodes)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_consecutive_runs_leave_no_ruffus_state(tmp_path: Path, mode: str) -> None:
+    before = registry()
+    first = chain(tmp_path / "first", 5).run(plugin="ruffus", n_procs=2, mode=mode)
+    second = chain(tmp_path / "second", 7).run(plugin="ruffus", n_procs=2, mode=mode)
+    assert first["n4"].out == 5 and len(first.executed) == 5
+    assert second["n6"].out == 7 and len(second.executed) == 7
+    assert registry() == before
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_two_threads_run_workflows_at_once(tmp_path: Path, mode: str) -> None:
+    before = registry()
+    results: dict[str, flowmill.RunResult] = {}
+    errors: list[BaseException] = []
+
+    def run(name: str, start: int) -> None:
+        try:
+            wf = flowmill.Workflow(name, base_dir=tmp_path)
+            for i in range(30):
+                leaf = flowmill.Node(_offset, name=f"leaf{i}")
+                leaf.inputs.x = start + i
+                wf.add_nodes([leaf])
+            wf.connect(wf.get_node("leaf0"), "out", flowmill.Node(inc, name="n0"), "x")
+            results[name] = wf.run(plugin="ruffus", n_procs=2, mode=mode)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(name, start)) for name, start in (("a", 0), ("b", 1000))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not errors
+    assert [results["a"][f"leaf{i}"].out for i in range(30)] == [i + 7 for i in range(30)]
+    assert [results["b"][f"leaf{i}"].out for i in range(30)] == [1000 + i + 7 for i in range(30)]
+    assert results["a"]["n0"].out == 8 and results["b"]["n0"].out == 1008
+    assert registry() == before
+
+
+def _offset(x: int) -> int:
+    return x + 7
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_ruffus_keeps_no_history_in_the_working_directory(tmp_path: Path, mode: str,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ruffus' history would decide what is up to date; flowmill's cache does, so
+    Ruffus' stays in memory, and files named like the nodes change nothing."""
+    monkeypatch.chdir(tmp_path)
+    for name in ("n0", "n1", "n2"):
+        (tmp_path / name).write_text("not a flowmill result")
+    wf = chain(tmp_path / "work", 3)
+    assert wf.run(plugin="ruffus", n_procs=2, mode=mode)["n2"].out == 3
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["n0", "n1", "n2", "work"]
+    again = chain(tmp_path / "work", 3).run(plugin="ruffus", n_procs=2, mode=mode)
+    assert again.executed == [] and sorted(again.cached) == ["n0", "n1", "n2"]
+
+
+def test_modes_run_jobs_where_they_say(tmp_path: Path) -> None:
+    """multiprocess: in worker processes; multithread: in threads of the driver;
+    max_jobs=1 caps n_procs, and Ruffus then runs the jobs in the driver's own thread."""
+    driver = os.getpid()
+
+    def ran_in(base: str, **options: object) -> tuple[set[int], set[int]]:
+        result = wide(tmp_path / base, 8).run(plugin="ruffus", **options)
+        return {result[f"w{i}"].pid for i in range(8)}, {result[f"w{i}"].thread for i in range(8)}
+
+    pids, _ = ran_in("processes", n_procs=2, mode="multiprocess")
+    assert driver not in pids and 1 <= len(pids) <= 2
+    pids, threads = ran_in("threads", n_procs=2, mode="multithread")
+    assert pids == {driver} and threading.get_ident() not in threads
+    pids, threads = ran_in("capped", n_procs=2, mode="multiprocess", max_jobs=1)
+    assert pids == {driver} and len(threads) == 1

@@ -1,0 +1,154 @@
+"""The plugin contract, exercised through backends written in the tests against the
+public API only (tests/plugin_examples.py), as a third party would."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+import flowmill
+from flowmill import MapNode, Node, PluginError, Workflow
+from flowmill.testing import ConformanceSuite, EventLog
+
+from .plugin_examples import ExamplePlugin
+
+
+@pytest.fixture
+def example():
+    plugin = ExamplePlugin()
+    flowmill.register(plugin)
+    yield plugin
+    flowmill.unregister(plugin)
+
+
+class TestPoolBackendConforms(ConformanceSuite):
+    backend = "pool"
+
+    @pytest.fixture
+    def run_options(self, example):
+        return {"workers": 3}
+
+
+class TestGraphBackendConforms(ConformanceSuite):
+    backend = "graphthreads"
+
+    @pytest.fixture
+    def run_options(self, example):
+        return {}
+
+
+def inc(x: int) -> int:
+    return x + 1
+
+
+def slow(x: int) -> int:
+    time.sleep(x)
+    return x
+
+
+def one_node(tmp_path, func=inc, x=1) -> Workflow:
+    wf = Workflow("one", base_dir=tmp_path)
+    node = Node(func, name="n")
+    node.inputs.x = x
+    wf.add_nodes([node])
+    return wf
+
+
+def test_unknown_backend_lists_installed_ones(tmp_path):
+    with pytest.raises(PluginError, match=r"no backend named 'nosuch' is installed. Installed backends: .*linear"):
+        one_node(tmp_path).run(plugin="nosuch")
+
+
+def test_known_but_missing_backend_names_its_distribution(tmp_path, monkeypatch):
+    from flowmill import _manager
+
+    monkeypatch.setitem(_manager.BUNDLED_DISTRIBUTIONS, "slurm", "flowmill-slurm")
+    with pytest.raises(PluginError, match=r"pip install flowmill-slurm"):
+        one_node(tmp_path).run(plugin="slurm")
+
+
+def test_unknown_option_names_valid_options(tmp_path, example):
+    with pytest.raises(PluginError, match=r"unknown option\(s\) wrokers.*workers \(int, default 2\).*retries"):
+        one_node(tmp_path).run(plugin="pool", wrokers=2)
+    assert not (tmp_path / "one").exists()
+
+
+def test_ill_typed_option_is_refused(tmp_path, example):
+    with pytest.raises(PluginError, match=r"option workers='2' should be int"):
+        one_node(tmp_path).run(plugin="pool", plugin_args={"workers": "2"})
+    with pytest.raises(PluginError, match=r"option retries=1.5 should be int"):
+        one_node(tmp_path).run(plugin="pool", retries=1.5)
+
+
+def test_contract_version_mismatch_is_explained(tmp_path):
+    old = ExamplePlugin(contract=0)
+    flowmill.register(old)
+    try:
+        with pytest.raises(PluginError, match=r"written for flowmill plugin contract 0.*speaks contract 1"):
+            one_node(tmp_path).run(plugin="pool")
+    finally:
+        flowmill.unregister(old)
+
+
+def test_timeout_needs_a_capable_backend(tmp_path):
+    with pytest.raises(PluginError, match="does not support the timeout option"):
+        one_node(tmp_path).run(timeout=1.0)
+
+
+def test_lost_jobs_are_retried_then_reported(tmp_path, example):
+    res = one_node(tmp_path).run(plugin="pool", lose_first=1, retries=1)
+    assert res["n"].out == 2
+    with pytest.raises(flowmill.WorkflowError) as info:
+        one_node(tmp_path, x=5).run(plugin="pool", lose_first=2, retries=1)
+    crash = flowmill._store.read_crash(info.value.failed[0].crash_file)
+    assert crash["error"] == "worker vanished" and crash["details"] == {"worker": "t1"}
+
+
+def test_timeout_cancels_and_fails_the_node(tmp_path, example):
+    with pytest.raises(flowmill.WorkflowError, match="timed out after 0.3s"):
+        one_node(tmp_path, func=slow, x=2).run(plugin="pool", timeout=0.3)
+    assert example.last.cancelled == ["n"]
+
+
+def test_map_elements_reach_the_executor_as_one_batch(tmp_path, example):
+    wf = Workflow("batch", base_dir=tmp_path)
+    m = MapNode(inc, name="m", iterfield="x")
+    m.inputs.x = list(range(5))
+    wf.add_nodes([m])
+    assert wf.run(plugin="pool")["m"].out == [1, 2, 3, 4, 5]
+    assert example.last.batches == [[f"m#{i}" for i in range(5)]]
+
+
+def test_node_plugin_args_extend_or_overwrite(tmp_path, example):
+    wf = Workflow("merge", base_dir=tmp_path)
+    extend = Node(inc, name="extend", plugin_args={"label": "-l mem=4G"})
+    replace = Node(inc, name="replace", plugin_args={"label": "-q fast", "overwrite": True})
+    foreign = Node(inc, name="foreign", plugin_args={"queue": "long.q"})
+    for node in (extend, replace, foreign):
+        node.inputs.x = 1
+    wf.add_nodes([extend, replace, foreign])
+    wf.run(plugin="pool", label="-q all.q")
+    seen = example.last.seen_options
+    assert seen["extend"].label == "-q all.q -l mem=4G"
+    assert seen["replace"].label == "-q fast"
+    assert seen["foreign"].label == "-q all.q"
+
+
+def test_node_plugin_args_of_no_installed_backend_are_refused(tmp_path, example):
+    wf = Workflow("bad", base_dir=tmp_path)
+    node = Node(inc, name="n", plugin_args={"qsub_argz": "-q x"})
+    node.inputs.x = 1
+    wf.add_nodes([node])
+    with pytest.raises(flowmill.ValidationError, match=r"node 'n': plugin_args \['qsub_argz'\]"):
+        wf.run(plugin="pool")
+
+
+def test_events_on_a_threaded_backend(tmp_path, example):
+    log = EventLog()
+    flowmill.register(log)
+    try:
+        one_node(tmp_path).run(plugin="pool")
+    finally:
+        flowmill.unregister(log)
+    assert [name for name, _ in log.events] == ["started", "finished"]
