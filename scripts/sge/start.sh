@@ -22,10 +22,9 @@ while [ $# -gt 0 ]; do
 done
 case $slots in ''|*[!0-9]*) echo "start.sh: --slots needs a positive number, got '$slots'" >&2; exit 2 ;; esac
 
-export SGE_ROOT=/var/lib/gridengine SGE_CELL=default
+source "$(dirname "$0")/common.sh"
 host=$(hostname)
 common=$SGE_ROOT/$SGE_CELL/common
-qmaster_pidfile=/var/spool/gridengine/qmaster/qmaster.pid
 packages="gridengine-master gridengine-exec gridengine-client gridengine-drmaa1.0"
 work=$(mktemp -d /tmp/flowmill-sge-start.XXXXXX)
 trap 'rm -rf "$work"' EXIT
@@ -56,16 +55,6 @@ EOF
         || { cat "$work/apt.log" >&2; die "apt-get install $packages failed"; }
 }
 
-running() {  # running NAME PIDFILE...: one of the daemon's pid files names a live process of that name
-    local name=$1 file pid
-    shift
-    for file in "$@"; do
-        pid=$(cat "$file" 2>/dev/null) || continue
-        [ -n "$pid" ] && [ "$(cat /proc/"$pid"/comm 2>/dev/null)" = "$name" ] && return 0
-    done
-    return 1
-}
-
 wait_for() {  # wait_for SECONDS DESCRIPTION COMMAND...
     local limit=$1 what=$2 i
     shift 2
@@ -84,7 +73,7 @@ fix_host_aliases() {
     case $address in 127.*|::1) ;; *) return 0 ;; esac
     if ! grep -qx "$host localhost" "$common/host_aliases" 2>/dev/null; then
         echo "$host localhost" >>"$common/host_aliases"
-        if running sge_qmaster "$qmaster_pidfile"; then
+        if daemon_pid sge_qmaster "$qmaster_pidfile" >/dev/null; then
             log "host_aliases changed: restarting the qmaster"
             stop_qmaster
         fi
@@ -93,13 +82,13 @@ fix_host_aliases() {
 
 stop_qmaster() {
     local pid
-    pid=$(cat "$qmaster_pidfile")
+    pid=$(daemon_pid sge_qmaster "$qmaster_pidfile")
     kill "$pid"
     wait_for 30 "sge_qmaster (pid $pid) stopping" sh -c "! kill -0 $pid"
 }
 
 start_qmaster() {
-    if ! running sge_qmaster "$qmaster_pidfile"; then
+    if ! daemon_pid sge_qmaster "$qmaster_pidfile" >/dev/null; then
         log "starting sge_qmaster"
         /usr/sbin/sge_qmaster
     fi
@@ -223,8 +212,7 @@ EOF
 }
 
 start_execd() {
-    # execd spools under the name it resolves itself to ("localhost" in containers).
-    if ! running sge_execd /var/spool/gridengine/execd/*/execd.pid; then
+    if ! daemon_pid sge_execd "${execd_pidfiles[@]}" >/dev/null; then
         log "starting sge_execd"
         /usr/sbin/sge_execd
     fi

@@ -4,19 +4,8 @@
 # nothing is running. Leaves packages and configuration in place (start.sh is then fast).
 set -eu
 
-export SGE_ROOT=/var/lib/gridengine SGE_CELL=default
-qmaster_pidfile=/var/spool/gridengine/qmaster/qmaster.pid
+source "$(dirname "$0")/common.sh"
 log() { echo "sge stop: $*" >&2; }
-
-pid_of() {  # pid_of NAME PIDFILE...: the live daemon named in one of the pid files
-    local name=$1 file pid
-    shift
-    for file in "$@"; do
-        pid=$(cat "$file" 2>/dev/null) || continue
-        [ -n "$pid" ] && [ "$(cat /proc/"$pid"/comm 2>/dev/null)" = "$name" ] && { echo "$pid"; return 0; }
-    done
-    return 1
-}
 
 stop() {  # stop NAME PID: SIGTERM, then wait (a clean qmaster shutdown takes 10-15 s)
     local name=$1 pid=$2 i
@@ -30,13 +19,13 @@ stop() {  # stop NAME PID: SIGTERM, then wait (a clean qmaster shutdown takes 10
     kill -9 "$pid" 2>/dev/null || true
 }
 
-if qmaster=$(pid_of sge_qmaster "$qmaster_pidfile"); then
+if qmaster=$(daemon_pid sge_qmaster "$qmaster_pidfile"); then
     qdel -u '*' >/dev/null 2>&1 || true
 fi
-if execd=$(pid_of sge_execd /var/spool/gridengine/execd/*/execd.pid); then
+if execd=$(daemon_pid sge_execd "${execd_pidfiles[@]}"); then
     stop sge_execd "$execd"
 fi
-if qmaster=$(pid_of sge_qmaster "$qmaster_pidfile"); then
+if qmaster=$(daemon_pid sge_qmaster "$qmaster_pidfile"); then
     stop sge_qmaster "$qmaster"
 fi
 log "stopped"

@@ -81,7 +81,7 @@ def test_dry_run_prints_spec_and_command(tmp_path: Path, capsys: pytest.CaptureF
     assert "native specification: -b y -pe smp 4 -q all.q -l h_rt=0:30:0\n" in printed
     assert "native specification: -b y -q all.q -l h_rt=0:30:0 -hold_jid fm.first\n" in printed
     assert f"-m flowmill_sge.launch --env {tmp_path / 'dry'}/.sge-env-" in printed
-    assert f"--grace 10 --after {res.run_id} {tmp_path / 'dry' / 'first'} -- " in printed
+    assert f"--grace 10 --token {res.run_id} --after {res.run_id} {tmp_path / 'dry' / 'first'} -- " in printed
     assert f" -- {tmp_path / 'dry' / 'first' / 'job.pkl'} --failed-exit 12\n" in printed
     assert sorted(res.pending) == ["first", "second"]
     assert not (tmp_path / "dry" / "first" / "job.pkl").exists()

@@ -97,16 +97,23 @@ class _GraphRun:
             batch = [job_id for job_id in batch if job_id not in adopted]
         members = set(batch)
         requests = []
-        for job_id in batch:
-            job = jobs[job_id]
-            job.write()
-            self.tokens[job_id] = self.cluster.token
-            self.attempts[job_id] = self.attempts.get(job_id, 0) + 1
+        for siblings in self._arrays(batch):
+            job_id = siblings[0]
+            for sibling in siblings:
+                jobs[sibling].write()
+                self.tokens[sibling] = self.cluster.token
+                self.attempts[sibling] = self.attempts.get(sibling, 0) + 1
             expected = [(self.tokens.get(parent) or self.cluster.token, str(jobs[parent].dir))
                         for parent in self.graph.parents[job_id]]
-            command = spec.launch_command(job, self.cluster.env_file, expected, self.grace)
-            requests.append(spec.request(job, self.options[job_id], command, self.cluster.env,
-                                         after=self._after(job_id, members), time_limit=self.timeout))
+            after = self._after(job_id, members)
+            if len(siblings) > 1:
+                requests.append(spec.array_request([jobs[sibling] for sibling in siblings], self.options[job_id],
+                                                   self.cluster.env_file, self.cluster.env, expected=expected,
+                                                   grace=self.grace, after=after, time_limit=self.timeout))
+            else:
+                command = spec.launch_command(jobs[job_id], self.cluster.env_file, expected, self.grace)
+                requests.append(spec.request(jobs[job_id], self.options[job_id], command, self.cluster.env,
+                                             after=after, time_limit=self.timeout))
         if not requests:
             return
         if adopt:
@@ -114,6 +121,24 @@ class _GraphRun:
             self.cluster.verify([(f"node {key!r} (qsub_args={self.options[key].qsub_args!r})", list(tokens))
                                  for tokens, key in distinct.items()])
         self.cluster.submit([jobs[job_id] for job_id in batch], requests, self.options)
+
+    def _arrays(self, batch: list[str]) -> list[list[str]]:
+        """The batch in submission order, elements of one MapNode that share their
+        parents gathered into one array at the place of the first of them (their
+        dependants all come later in topological order)."""
+        jobs = self.graph.jobs
+        groups: dict[tuple[str, tuple[str, ...]], list[str]] = {}
+        for job_id in batch:
+            if jobs[job_id].group is not None:
+                groups.setdefault((jobs[job_id].group, self.graph.parents[job_id]), []).append(job_id)
+        units, placed = [], set()
+        for job_id in batch:
+            if job_id not in placed:
+                group = jobs[job_id].group
+                unit = groups[(group, self.graph.parents[job_id])] if group is not None else [job_id]
+                placed.update(unit)
+                units.append(unit)
+        return units
 
     def follow(self) -> list[str]:
         """Report every job as it ends until none is owed."""

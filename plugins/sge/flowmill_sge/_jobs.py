@@ -37,6 +37,18 @@ class SGEJobExecutor:
         request = spec.request(job, options, spec.launch_command(job, self.cluster.env_file), self.cluster.env)
         self.cluster.submit([job], [request], {job.id: options})
 
+    def submit_batch(self, jobs: Sequence[flowmill.Job], options: SGEOptions) -> None:
+        """The ready elements of one MapNode, as one job array (runBulkJobs)."""
+        adopted = self.cluster.adopt(jobs, lambda job, adopted: True)
+        fresh = [job for job in jobs if job.id not in adopted]
+        if len(fresh) == 1:
+            self.submit(fresh[0], options)
+        elif fresh:
+            for job in fresh:
+                job.write()
+            request = spec.array_request(fresh, options, self.cluster.env_file, self.cluster.env)
+            self.cluster.submit(fresh, [request], {job.id: options for job in fresh})
+
     def wait(self, timeout: float | None) -> Sequence[flowmill.Completion]:
         try:
             first = self._done.get(timeout=timeout)

@@ -16,6 +16,7 @@ import flowmill
 from flowmill._store import CRASH, atomic_write, read_header
 
 RECORD = "sge_job.json"
+BLOCKED = "sge_blocked"
 
 
 def fingerprint(job: flowmill.Job) -> str:
@@ -53,3 +54,19 @@ def result_token(node_dir: Path) -> str | None:
 
 def has_crash(node_dir: Path) -> bool:
     return (Path(node_dir) / CRASH).exists()
+
+
+def mark_blocked(node_dir: Path, token: str) -> None:
+    """Say that the job submitted with ``token`` refused to run, so that its own
+    dependants stop at once instead of waiting out their grace period."""
+    atomic_write(Path(node_dir) / BLOCKED, token.encode())
+
+
+def gave_up(node_dir: Path, token: str) -> bool:
+    """The node's job of submission ``token`` will not produce a result: it failed
+    (crash file) or refused to run."""
+    try:
+        blocked = (Path(node_dir) / BLOCKED).read_text() == token
+    except FileNotFoundError:
+        blocked = False
+    return blocked or has_crash(node_dir)

@@ -113,18 +113,20 @@ class Server:
         Stops at the first job the scheduler refuses and says which."""
         submitted: list[tuple[str, str]] = []
         for request in requests:
-            holds = [self.ids_by_key.get(ref, ref) for ref in request.get("after", ())]
+            # An array task "N.i" is held on as its whole array N (-hold_jid takes no task ids).
+            holds = list(dict.fromkeys(self.ids_by_key.get(ref, ref).split(".")[0] for ref in request["after"]))
             spec = list(request["spec"]) + (["-hold_jid", ",".join(holds)] if holds else [])
             try:
-                job_id = with_retries(lambda: self._run(request, spec), self.patience)
+                job_ids = with_retries(lambda: self._run(request, spec), self.patience)
             except drmaa.errors.DrmaaException as exc:
-                return {"submitted": submitted, "refused": request["key"], "error": str(exc),
-                        "denied": isinstance(exc, DeniedByDrmException)}
-            self.ids_by_key[request["key"]] = job_id
-            submitted.append((request["key"], job_id))
+                return {"submitted": submitted, "refused": request["key"], "error": str(exc)}
+            for key, job_id in zip(request.get("keys", [request["key"]]), job_ids):
+                self.ids_by_key[key] = job_id
+                submitted.append((key, job_id))
         return {"submitted": submitted}
 
-    def _run(self, request: dict[str, Any], spec: list[str]) -> str:
+    def _run(self, request: dict[str, Any], spec: list[str]) -> list[str]:
+        """Submit one job, or one array of ``len(request["keys"])`` tasks."""
         template = self.session.createJobTemplate()
         try:
             template.remoteCommand = request["command"][0]
@@ -136,11 +138,14 @@ class Server:
             template.errorPath = ":" + request["stderr"]
             template.jobEnvironment = request["env"]
             with self.changed:
-                job_id = self.session.runJob(template)
+                if "keys" in request:
+                    job_ids = list(self.session.runBulkJobs(template, 1, len(request["keys"]), 1))
+                else:
+                    job_ids = [self.session.runJob(template)]
                 if not request.get("verify_only"):
-                    self.outstanding.add(job_id)
+                    self.outstanding.update(job_ids)
                     self.changed.notify_all()
-            return job_id
+            return job_ids
         finally:
             self.session.deleteJobTemplate(template)
 

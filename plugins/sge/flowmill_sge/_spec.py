@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 import flowmill
+from flowmill._store import atomic_write
 
 from ._options import SGEOptions
 
@@ -135,18 +136,51 @@ def request(job: flowmill.Job, options: SGEOptions, command: list[str], env: dic
     }
 
 
-def launch_command(job: flowmill.Job, env_file: Path, expected: Iterable[tuple[str, str]] = (),
-                   grace: float = 10.0) -> list[str]:
-    """What a job runs: the core's worker with the driver's interpreter, behind
-    ``flowmill_sge.launch``, which loads the driver's environment from ``env_file`` and,
-    in graph mode, first checks that each parent (token, node dir) produced its result."""
+def _launcher(job: flowmill.Job, env_file: Path, expected: Iterable[tuple[str, str]], grace: float) -> list[str]:
+    """``flowmill_sge.launch`` loading the driver's environment from ``env_file`` and,
+    in graph mode, first checking that each parent (token, node dir) produced its result."""
     command = [sys.executable, "-m", "flowmill_sge.launch", "--env", str(env_file)]
     expected = list(expected)
     if expected:
-        command += ["--grace", f"{grace:g}"]
+        command += ["--grace", f"{grace:g}", "--token", str(job.token)]
     for token, folder in expected:
         command += ["--after", token, folder]
-    return [*command, "--", job.command()[-1], "--failed-exit", str(WORKER_FAILED_EXIT)]
+    return command
+
+
+def launch_command(job: flowmill.Job, env_file: Path, expected: Iterable[tuple[str, str]] = (),
+                   grace: float = 10.0) -> list[str]:
+    """What a job runs: the core's worker with the driver's interpreter, behind the
+    launcher."""
+    return [*_launcher(job, env_file, expected, grace), "--", job.command()[-1], "--failed-exit",
+            str(WORKER_FAILED_EXIT)]
+
+
+def array_request(jobs: Sequence[flowmill.Job], options: SGEOptions, env_file: Path, env: dict[str, str], *,
+                  expected: Iterable[tuple[str, str]] = (), grace: float = 10.0, after: Iterable[str] = (),
+                  time_limit: float | None = None) -> dict[str, Any]:
+    """One job array for elements of a MapNode that share their parents: task N runs
+    the N-th job of a manifest written next to their directories (DRMAA varies only
+    output paths per task, so the launcher picks the job, its directory and its log
+    files itself)."""
+    folder = Path(jobs[0].dir).parent
+    keys = [job.id for job in jobs]
+    manifest = folder / f".sge-array-{hashlib.blake2b(repr(keys).encode(), digest_size=8).hexdigest()}.json"
+    atomic_write(manifest, json.dumps([[job.command()[-1], str(job.dir)] for job in jobs]).encode())
+    logs = str(manifest.with_suffix("")) + ".$drmaa_incr_ph$"
+    return {
+        "key": jobs[0].id,
+        "keys": keys,
+        "name": job_name(jobs[0]),
+        "command": [*_launcher(jobs[0], env_file, expected, grace), "--array", str(manifest), "--", "--failed-exit",
+                    str(WORKER_FAILED_EXIT)],
+        "spec": native_spec(jobs[0], options, time_limit=time_limit),
+        "cwd": str(folder),
+        "stdout": logs + ".stdout",
+        "stderr": logs + ".stderr",
+        "env": env,
+        "after": list(after),
+    }
 
 
 def log_paths(job: flowmill.Job) -> dict[str, str]:
