@@ -67,6 +67,12 @@ class CommandFailed(CommandError):
             lines.append(f"stderr was empty ({stderr_file})")
         super().__init__("\n".join(lines))
 
+    @property
+    def crash_details(self) -> dict[str, Any]:
+        """Structured facts for the crash file, so tools need not parse the message."""
+        return {"command": self.command, "returncode": self.returncode, "stderr_tail": self.stderr_tail,
+                "stderr_file": str(self.node_dir / STDERR_FILE)}
+
 
 class CommandTimeout(CommandFailed):
     """The tool ran longer than the node's ``timeout``; it was killed with every
