@@ -22,6 +22,7 @@ from ._markers import hookimpl
 from ._mapping import JoinNode, MapNode
 from ._node import Node
 from ._options import RunOptions
+from ._processes import kill_process_tree
 from ._resources import Resources
 from ._result import Expansion, Outputs, RunResult
 from ._runinfo import RunInfo
@@ -63,6 +64,7 @@ __all__ = [
     "WorkflowError",
     "hookimpl",
     "installed_backends",
+    "kill_process_tree",
     "plugin_manager",
     "register",
     "unregister",

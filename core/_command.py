@@ -20,12 +20,11 @@ import typing
 from pathlib import Path
 from typing import Any, Mapping, Sequence, Union
 
-import psutil
-
 from . import _store as store
 from ._errors import FlowmillError, ValidationError
 from ._files import File
 from ._node import Node
+from ._processes import kill_process_tree
 from ._task import MANDATORY
 from ._templates import placeholders, render_arguments, render_name, render_shell
 
@@ -67,6 +66,12 @@ class CommandFailed(CommandError):
         else:
             lines.append(f"stderr was empty ({stderr_file})")
         super().__init__("\n".join(lines))
+
+    @property
+    def crash_details(self) -> dict[str, Any]:
+        """Structured facts for the crash file, so tools need not parse the message."""
+        return {"command": self.command, "returncode": self.returncode, "stderr_tail": self.stderr_tail,
+                "stderr_file": str(self.node_dir / STDERR_FILE)}
 
 
 class CommandTimeout(CommandFailed):
@@ -346,23 +351,8 @@ def _signal_name(number: int) -> str:
 
 
 def _kill_tree(process: subprocess.Popen[bytes]) -> None:
-    """Kill the tool and every process it started.
-
-    The tool stays in the job's process group, so a scheduler that stops the job
-    (Grid Engine's qdel or h_rt, Ctrl-C in a terminal) reaches it too; flowmill itself
-    stops it by walking its process tree instead of signalling a group that also
-    holds the worker or the driver.
-    """
-    try:
-        root = psutil.Process(process.pid)
-        tree = [root, *root.children(recursive=True)]
-    except psutil.NoSuchProcess:
-        tree = []
-    for member in tree:
-        try:
-            member.kill()
-        except psutil.NoSuchProcess:
-            pass
+    """Kill the tool and every process it started, then reap it."""
+    kill_process_tree(process.pid)
     process.wait()
 
 

@@ -47,7 +47,7 @@ def exception_record(*, node: str, node_dir: Path, task: str, exc: BaseException
     return crash_record(node=node, node_dir=node_dir, task=task, error=str(exc) or type(exc).__name__,
                         error_type=type(exc).__name__,
                         tb="".join(traceback.format_exception(type(exc), exc, exc.__traceback__)),
-                        inputs=inputs)
+                        inputs=inputs, details=getattr(exc, "crash_details", None))
 
 
 def format_crash(record: Mapping[str, Any]) -> str:

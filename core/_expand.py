@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import os
 import re
 from collections import defaultdict
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any, Iterable, Mapping, Sequence
 
 from ._errors import ValidationError
@@ -94,8 +95,12 @@ def _iterable_pairs(path: str, node: Node) -> list[tuple[str, Any]]:
 
 
 def _label(value: Any) -> str:
-    text = value.name if hasattr(value, "name") and isinstance(value, Path) else str(value)
-    safe = _UNSAFE.sub("_", text)[:40]
+    """A short, file-name-safe label for a parameter value; paths are named by their
+    last component. A label that differs from the value's full text gets a short hash
+    of it, so two values never share a directory."""
+    text = str(value)
+    short = os.path.basename(text.rstrip("/")) or text if isinstance(value, (str, PurePath)) else text
+    safe = _UNSAFE.sub("_", short)[:40]
     if safe != text:
         safe += "-" + hashlib.blake2b(repr(value).encode(), digest_size=3).hexdigest()
     return safe

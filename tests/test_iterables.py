@@ -220,3 +220,14 @@ def test_sweep_expands_27000_nodes(tmp_path):
     graph = build_graph(parameter_sweep(tmp_path), tmp_path / "sweep", "content")
     assert len(graph.nodes["p2"][0]) == 27000
     assert len(graph) == 30 + 900 + 27000
+
+
+def test_paths_with_one_basename_get_their_own_dirs(tmp_path):
+    wf = Workflow("same", base_dir=tmp_path)
+    a = Node(ident, name="a")
+    a.iterables = ("x", ["/data/sub-01/scan.nii", "/data/sub-02/scan.nii"])
+    wf.add_nodes([a])
+    res = wf.run()
+    dirs = sorted(p.name for p in (tmp_path / "same" / "a").iterdir())
+    assert len(dirs) == 2 and all(d.startswith("a.x-scan.nii-") for d in dirs)
+    assert [e.outputs.out for e in res["a"]] == ["/data/sub-01/scan.nii", "/data/sub-02/scan.nii"]

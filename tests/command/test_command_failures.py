@@ -125,6 +125,9 @@ def test_non_zero_exit_crash_holds_command_status_and_stderr_tail(tmp_path: Path
     assert f"command exited with status 1: gzip -d -c {not_gzip}" in crash["error"]
     assert "not in gzip format" in crash["error"]
     assert "not in gzip format" in (tmp_path / "work/exit/gunzip/stderr.txt").read_text()
+    details = crash["details"]
+    assert details["returncode"] == 1 and details["command"] == f"gzip -d -c {not_gzip}"
+    assert "not in gzip format" in details["stderr_tail"]
 
 
 def test_crash_keeps_only_the_tail_of_a_long_stderr(tmp_path: Path) -> None:

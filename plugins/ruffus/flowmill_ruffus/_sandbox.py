@@ -16,6 +16,7 @@ import sys
 from multiprocessing.connection import Connection, Pipe
 
 import cloudpickle
+from flowmill import kill_process_tree
 
 from ._outcome import Outcome, execute
 
@@ -35,7 +36,7 @@ class Sandbox:
         try:
             self._connection.send_bytes(payload)
             if timeout is not None and not self._connection.poll(timeout):
-                os.kill(self._pid, signal.SIGKILL)
+                kill_process_tree(self._pid)
                 self._reap()
                 return "timeout", f"timed out after {timeout}s (run option timeout)"
             return self._connection.recv()
