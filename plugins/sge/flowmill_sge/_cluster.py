@@ -7,7 +7,6 @@ finished job into a completion for whoever waits.
 from __future__ import annotations
 
 import json
-import logging
 import threading
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
@@ -20,8 +19,6 @@ from ._locate import Installation
 from ._options import SGEOptions
 from ._outcome import Kind, judge, judge_reattached
 from ._session import DrmaaSession
-
-log = logging.getLogger("flowmill.sge")
 
 Finished = Callable[[flowmill.Job, Kind, flowmill.Completion], None]
 
