@@ -261,3 +261,13 @@ def test_stop_on_first_crash_skips_the_rest(tmp_path):
     with pytest.raises(WorkflowError) as info:
         wf.run(stop_on_first_crash=True)
     assert info.value.result.skipped == ["later"]
+
+
+def test_worker_imports_only_what_a_job_needs():
+    """Batch backends start one interpreter per node: the worker must not pay for the
+    command-node machinery, the plugin manager or the CLI when it runs a function."""
+    probe = ("import sys, flowmill.worker; "
+             "print(sorted(m for m in ('flowmill._command', 'flowmill._manager', 'flowmill.cli', 'pluggy', 'psutil') "
+             "if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
