@@ -271,3 +271,12 @@ def test_worker_imports_only_what_a_job_needs():
              "if m in sys.modules))")
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_listing_backends_does_not_import_their_schedulers():
+    """Every run loads all installed plugins to find its backend; a run on the laptop
+    must not pay for importing IPython or Ruffus."""
+    probe = ("import sys, flowmill; names = sorted(flowmill.installed_backends()); "
+             "print(names, sorted(m for m in ('ipyparallel', 'IPython', 'ruffus', 'drmaa') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.strip().endswith("[]"), done.stdout

@@ -4,19 +4,23 @@ Connect to a running cluster (``profile``, ``profile_dir``, ``cluster_id`` or
 ``url_file``), use the default profile's running cluster, or let flowmill start a
 temporary local one for the run. Engines run each job where they see the shared result
 store; only a few bytes of status come back through the controller.
+
+ipyparallel is imported only when this backend runs: every flowmill run loads all
+installed plugins to list their backends, and must not pay for IPython's import.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import flowmill
 
-from ._connect import connect
-from ._executor import IPythonExecutor
 from ._options import IPythonOptions
 
-__all__ = ["IPythonExecutor", "IPythonOptions"]
+if TYPE_CHECKING:
+    from ._executor import IPythonExecutor
+
+__all__ = ["IPythonOptions"]
 
 BACKEND = flowmill.Backend(
     name="ipython",
@@ -35,9 +39,12 @@ def flowmill_backends() -> list[flowmill.Backend]:
 
 @flowmill.hookimpl
 def flowmill_make_executor(backend: flowmill.Backend, options: IPythonOptions,
-                           context: flowmill.RunContext) -> IPythonExecutor | None:
+                           context: flowmill.RunContext) -> "IPythonExecutor | None":
     if backend.name != "ipython":
         return None
+    from ._connect import connect
+    from ._executor import IPythonExecutor
+
     connection = connect(options, context.run_id, context.log)
     try:
         return IPythonExecutor(connection, context, options.tasks_per_engine)

@@ -6,18 +6,22 @@ becomes one Ruffus pipeline built in code (``Pipeline.parallel`` tasks joined by
 ``follows``), sibling jobs grouped into few tasks because Ruffus pauses 0.1 s before
 each task. flowmill's cache alone decides what runs; failures never reach Ruffus, so
 independent branches finish; and observers hear of every job from the driver.
+Ruffus itself is imported only when this backend runs, not whenever flowmill loads
+its plugins.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import flowmill
 
-from ._executor import RuffusExecutor
 from ._options import RuffusOptions
 
-__all__ = ["RuffusExecutor", "RuffusOptions"]
+if TYPE_CHECKING:
+    from ._executor import RuffusExecutor
+
+__all__ = ["RuffusOptions"]
 
 BACKEND = flowmill.Backend(
     name="ruffus",
@@ -35,5 +39,9 @@ def flowmill_backends() -> list[flowmill.Backend]:
 
 @flowmill.hookimpl
 def flowmill_make_executor(backend: flowmill.Backend, options: Any,
-                           context: flowmill.RunContext) -> RuffusExecutor | None:
-    return RuffusExecutor(options, context) if backend.name == "ruffus" else None
+                           context: flowmill.RunContext) -> "RuffusExecutor | None":
+    if backend.name != "ruffus":
+        return None
+    from ._executor import RuffusExecutor
+
+    return RuffusExecutor(options, context)
