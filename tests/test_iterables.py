@@ -160,16 +160,20 @@ def test_iterable_expansions_cache_individually(tmp_path):
     assert sorted(res.cached) == ["a[a.x=1]", "a[a.x=2]"]
 
 
-def test_expansion_dirs_are_safe_file_names(tmp_path):
+@pytest.mark.parametrize("values, prefix", [
+    (["../../etc", "a b/c"], "a.x-"),
+    (["/data/sub-01/scan.nii", "/data/sub-02/scan.nii"], "a.x-scan.nii-"),
+], ids=["unsafe characters", "same basename"])
+def test_expansion_dirs_are_distinct_safe_file_names(tmp_path, values, prefix):
     wf = Workflow("names", base_dir=tmp_path)
     a = Node(ident, name="a")
-    a.iterables = ("x", ["../../etc", "a b/c"])
+    a.iterables = ("x", values)
     wf.add_nodes([a])
     res = wf.run()
     dirs = sorted(p.name for p in (tmp_path / "names" / "a").iterdir())
-    assert len(dirs) == 2 and all(d.startswith("a.x-") and " " not in d for d in dirs)
-    assert not (tmp_path / "etc").exists()
-    assert [e.outputs.out for e in res["a"]] == ["../../etc", "a b/c"]
+    assert len(dirs) == 2 and all(d.startswith(prefix) and " " not in d for d in dirs)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["names"]
+    assert [e.outputs.out for e in res["a"]] == values
 
 
 @pytest.mark.parametrize("build, message", [
@@ -221,13 +225,3 @@ def test_sweep_expands_27000_nodes(tmp_path):
     assert len(graph.nodes["p2"][0]) == 27000
     assert len(graph) == 30 + 900 + 27000
 
-
-def test_paths_with_one_basename_get_their_own_dirs(tmp_path):
-    wf = Workflow("same", base_dir=tmp_path)
-    a = Node(ident, name="a")
-    a.iterables = ("x", ["/data/sub-01/scan.nii", "/data/sub-02/scan.nii"])
-    wf.add_nodes([a])
-    res = wf.run()
-    dirs = sorted(p.name for p in (tmp_path / "same" / "a").iterdir())
-    assert len(dirs) == 2 and all(d.startswith("a.x-scan.nii-") for d in dirs)
-    assert [e.outputs.out for e in res["a"]] == ["/data/sub-01/scan.nii", "/data/sub-02/scan.nii"]
