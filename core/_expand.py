@@ -123,6 +123,7 @@ class Expander:
         self.jobs: dict[str, Job] = {}
         self.parents: dict[str, tuple[str, ...]] = {}
         self.expansions: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+        self.map_elements: dict[str, list[str]] = {}
 
     def _resolve(self, path: str, what: str, ref: "Node | str") -> str:
         if isinstance(ref, Node):
@@ -281,11 +282,13 @@ class Expander:
             task = UniqueJoinTask(task, list(joined))
         resources = Resources.parse(path, node.resources)
         if isinstance(node, MapNode):
-            if any(field in refs for field in node.iterfield):
+            connected = [field for field in node.iterfield if field in refs]
+            elementwise = self._elementwise(node, connected, refs)
+            if connected and elementwise is None:
                 inputs.update(_checked(path, node.task, {k: v for k, v in inputs.items() if k not in node.iterfield}))
                 task = MapTask(job_id, task, node.iterfield, node.nested, self.hash_method)
             else:
-                self._expand_map(job_id, job_dir, node, inputs, refs, parents, resources)
+                self._expand_map(job_id, job_dir, node, inputs, refs, parents, resources, elementwise or {})
                 return
         else:
             inputs = _checked(path, node.task, inputs)
@@ -296,21 +299,54 @@ class Expander:
         self.jobs[job.id] = job
         self.parents[job.id] = tuple(dict.fromkeys(parents))
 
+    def _elementwise(self, node: MapNode, connected: Sequence[str],
+                     refs: Mapping[str, Ref | list[Ref]]) -> dict[str, list[Ref]] | None:
+        """For iterfields fed by the output list of an expanded MapNode, the matching
+        element outputs, so element i of this map waits only for element i upstream
+        (and SGE can hold arrays element-wise); None when some iterfield's list is only
+        known at run time."""
+        if not connected or node.nested:
+            return None
+        matched: dict[str, list[Ref]] = {}
+        for field in connected:
+            ref = refs[field]
+            children = self.map_elements.get(ref.job_id) if isinstance(ref, Ref) else None
+            if children is None:
+                return None
+            matched[field] = [Ref(child, ref.output, str(self.jobs[child].dir)) for child in children]
+        return matched
+
     def _expand_map(self, job_id: str, job_dir: Path, node: MapNode, inputs: dict[str, Any],
-                    refs: dict[str, Ref | list[Ref]], parents: list[str], resources: Resources) -> None:
-        items, shape = elements(job_id, node.iterfield, inputs, node.nested)
+                    refs: dict[str, Ref | list[Ref]], parents: list[str], resources: Resources,
+                    elementwise: Mapping[str, list[Ref]]) -> None:
+        static = [field for field in node.iterfield if field not in elementwise]
+        items, shape = elements(job_id, static, inputs, node.nested) if static else ([], None)
+        lengths = {field: len(upstream) for field, upstream in elementwise.items()}
+        if static:
+            lengths.update({field: len(items) for field in static})
+        if len(set(lengths.values())) > 1:
+            raise ValidationError(f"MapNode {job_id!r}: iterfields have unequal lengths {lengths}; they are "
+                                  "zipped, so give them equal lengths")
+        count = next(iter(lengths.values()))
+        items = items or [{} for _ in range(count)]
         fixed = {k: v for k, v in inputs.items() if k not in node.iterfield}
+        shared_refs = {k: v for k, v in refs.items() if k not in elementwise}
+        shared_parents = [p for p in parents if not any(isinstance(refs[f], Ref) and refs[f].job_id == p
+                                                        for f in elementwise)]
         gather_refs: dict[str, Ref | list[Ref]] = {name: [] for name in node.task.output_names}
         children = []
         for index, item in enumerate(items):
             child_inputs = _checked(f"{job_id}#{index}", node.task, {**fixed, **item})
-            child = Job(f"{job_id}#{index}", element_dir(job_dir, index), node.task, child_inputs, dict(refs),
+            child_refs = {**shared_refs, **{field: upstream[index] for field, upstream in elementwise.items()}}
+            child = Job(f"{job_id}#{index}", element_dir(job_dir, index), node.task, child_inputs, child_refs,
                         version=node.version, hash_method=self.hash_method, resources=resources,
                         plugin_args=node.plugin_args, group=job_id)
-            self._add(child, parents)
+            self._add(child, shared_parents + [upstream[index].job_id for upstream in elementwise.values()])
             children.append(child.id)
             for name in node.task.output_names:
                 gather_refs[name].append(Ref(child.id, name, str(child.dir)))  # type: ignore[union-attr]
+        if shape is None:
+            self.map_elements[job_id] = children
         self._add(Job(job_id, job_dir, GatherTask(node.task, shape), {}, gather_refs, hash_method=self.hash_method,
                       plugin_args=node.plugin_args), children)
 

@@ -225,3 +225,31 @@ def test_sweep_expands_27000_nodes(tmp_path):
     assert len(graph.nodes["p2"][0]) == 27000
     assert len(graph) == 30 + 900 + 27000
 
+
+
+def chained_maps(tmp_path, values, extra=None):
+    wf = Workflow("chained", base_dir=tmp_path)
+    first = MapNode(double, name="first", iterfield=["x"])
+    first.inputs.x = values
+    second = MapNode(add, name="second", iterfield=["x", "y"] if extra is not None else ["x"])
+    second.inputs.y = extra if extra is not None else 100
+    wf.connect(first, "out", second, "x")
+    return wf
+
+
+def test_map_fed_by_a_map_runs_element_by_element(tmp_path):
+    from flowmill._graph import build_graph
+
+    graph = build_graph(chained_maps(tmp_path, [1, 2, 3]), tmp_path / "chained", "content")
+    assert graph.parents["second#1"] == ("first#1",)
+    res = chained_maps(tmp_path, [1, 2, 3]).run()
+    assert res["second"].out == [102, 104, 106]
+    again = chained_maps(tmp_path, [1, 5, 3]).run()
+    assert sorted(again.executed) == ["first", "first#1", "second", "second#1"]
+    assert again["second"].out == [102, 110, 106]
+
+
+def test_map_fed_by_a_map_zips_with_static_iterfields(tmp_path):
+    assert chained_maps(tmp_path, [1, 2], extra=[10, 20]).run()["second"].out == [12, 24]
+    with pytest.raises(ValidationError, match=r"unequal lengths \{'x': 2, 'y': 3\}"):
+        chained_maps(tmp_path / "bad", [1, 2], extra=[10, 20, 30]).run()

@@ -193,6 +193,7 @@ class ConformanceSuite:
         assert [(e.params, e.outputs.out) for e in res["mapped"]] == [
             ({"src.x": 1}, [2, 20]), ({"src.x": 2}, [3, 30]), ({"src.x": 3}, [4, 40])]
         assert res["doubled"].out == [2, 4, 6]
+        assert res["chained"].out == [22, 42, 62]
         assert (tmp_path / "sweep" / "mapped" / "src.x-2" / "_map" / "1" / store.RESULT).is_file()
         assert (tmp_path / "sweep" / "doubled" / "_map" / "2" / store.RESULT).is_file()
         again = self.run(battery.sweep(tmp_path), run_options)

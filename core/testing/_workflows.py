@@ -140,8 +140,9 @@ def nested(base_dir: Path) -> Workflow:
 
 
 def sweep(base_dir: Path) -> Workflow:
-    """src (iterables x=1,2,3) -> map over factors [1, 10] -> join over src: 99; and a
-    map whose list comes from an upstream node: [2, 4, 6]."""
+    """src (iterables x=1,2,3) -> map over factors [1, 10] -> join over src: 99; a map
+    whose list comes from an upstream node: [2, 4, 6]; and a map fed element by element
+    by another map: [22, 42, 62]."""
     wf = Workflow("sweep", base_dir=base_dir)
     src = Node(inc, name="src")
     src.iterables = ("x", [1, 2, 3])
@@ -153,6 +154,10 @@ def sweep(base_dir: Path) -> Workflow:
     listing.inputs.n = 3
     doubled = MapNode(scale, name="doubled", iterfield=["x"])
     wf.connect(listing, "out", doubled, "x")
+    steps = MapNode(inc, name="steps", iterfield=["x"])
+    steps.inputs.x = [10, 20, 30]
+    chained = MapNode(scale, name="chained", iterfield=["x"])
+    wf.connect(steps, "out", chained, "x")
     return wf
 
 

@@ -46,8 +46,8 @@ def test_mapnode_runs_the_tool_per_element_and_reruns_only_a_changed_one(tmp_pat
 
     files[1].write_text("rescanned\n")
     again = mapped(tmp_path / "work", files).run()
-    assert sorted(again.executed) == ["checksum", "pack", "pack#1"]
-    assert {"pack#0", "pack#2"} <= set(again.cached)
+    assert sorted(again.executed) == ["checksum", "checksum#1", "pack", "pack#1"]
+    assert {"pack#0", "pack#2", "checksum#0", "checksum#2"} <= set(again.cached)
     assert gzip.decompress(again["pack"].out_file[1].read_bytes()) == b"rescanned\n"
 
 
