@@ -3,13 +3,17 @@ running its own element in the element's directory."""
 
 from __future__ import annotations
 
+import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from flowmill import MapNode, Workflow
+
+from ..fixtures.sge import sge_command
 
 pytestmark = [pytest.mark.sge, pytest.mark.usefixtures("sge_no_leftovers")]
 
@@ -43,3 +47,26 @@ def test_graph_mode_holds_arrays_on_their_parents(tmp_path: Path, sge_run_option
     first, second = res["mapped"].out, res["again"].out
     assert len({job for _, job, _, _ in first}) == 1
     assert [item for item, _, _, _ in second] == first
+
+
+
+def test_graph_mode_holds_a_chained_array_element_by_element(tmp_path: Path, sge_run_options: dict[str, Any]) -> None:
+    """A MapNode fed by another's list: one array each, the second held on the first
+    task by task (-hold_jid_ad) instead of on the whole array."""
+    wf = Workflow("chained_arrays", base_dir=tmp_path)
+    mapped = MapNode(where_am_i, name="mapped", iterfield=["item"])
+    mapped.inputs.item = [1, 2, 3]
+    again = MapNode(where_am_i, name="again", iterfield=["item"])
+    wf.connect(mapped, "out", again, "item")
+    res = wf.run(plugin="sge", graph=True, wait=False, qsub_args="-h", **sge_run_options)
+    first, second = (json.loads((tmp_path / "chained_arrays" / node / "_map" / str(i) / "sge_job.json").read_text())
+                     ["sge_job_id"].split(".")[0] for node, i in (("mapped", 0), ("again", 2)))
+    try:
+        assert len(res.pending) == 8
+        assert all(json.loads((tmp_path / "chained_arrays/again/_map" / str(i) / "sge_job.json").read_text())
+                   ["sge_job_id"].split(".")[0] == second for i in range(3))
+        details = sge_command("qstat", "-j", second).stdout
+        assert re.search(rf"ja_ad_predecessor_list:\s+{first}\b", details), details
+        assert not re.search(rf"^jid_predecessor_list:.*\b{first}\b", details, re.M), details
+    finally:
+        sge_command("qdel", "-u", "*")

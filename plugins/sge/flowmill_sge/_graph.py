@@ -73,16 +73,17 @@ class _GraphRun:
         self.timeout = run_options.timeout
         self.grace = run_options.result_grace
 
-    def _after(self, job_id: str, batch: set[str]) -> list[str]:
-        """What the job is held on: parents in the same batch by key, parents still
-        queued by their SGE id; finished parents need no hold."""
-        holds = []
-        for parent in self.graph.parents[job_id]:
-            if parent in batch:
-                holds.append(parent)
-            elif parent in self.remaining and (sge_id := self.cluster.sge_id(parent)) is not None:
-                holds.append(sge_id)
-        return holds
+    def _hold(self, parent: str, batch: set[str]) -> str | None:
+        """How a job waits for ``parent``: by key when it is in the same batch, by its
+        SGE id while it is still queued; a finished parent needs no hold."""
+        if parent in batch:
+            return parent
+        if parent in self.remaining:
+            return self.cluster.sge_id(parent)
+        return None
+
+    def _after(self, parents: Iterable[str], batch: set[str]) -> list[str]:
+        return [hold for parent in parents if (hold := self._hold(parent, batch)) is not None]
 
     def submit(self, job_ids: Iterable[str], *, adopt: bool = False) -> None:
         """Queue these jobs (in topological order) with their holds, re-attaching
@@ -97,19 +98,29 @@ class _GraphRun:
             batch = [job_id for job_id in batch if job_id not in adopted]
         members = set(batch)
         requests = []
+        units: dict[str, list[str]] = {}
         for siblings in self._arrays(batch):
             job_id = siblings[0]
+            units[job_id] = siblings
             for sibling in siblings:
                 jobs[sibling].write()
                 self.tokens[sibling] = self.cluster.token
                 self.attempts[sibling] = self.attempts.get(sibling, 0) + 1
-            expected = [(self.tokens.get(parent) or self.cluster.token, str(jobs[parent].dir))
-                        for parent in self.graph.parents[job_id]]
-            after = self._after(job_id, members)
+            columns = self._columns(siblings) if len(siblings) > 1 else []
+            own = {parent for column in columns for parent in column}
+            expected = [self._expected(parent) for parent in self.graph.parents[job_id] if parent not in own]
+            after = self._after((p for p in self.graph.parents[job_id] if p not in own), members)
             if len(siblings) > 1:
+                # A column submitted as one array in the same order is held task by task
+                # (-hold_jid_ad); any other is held as a whole, like shared parents.
+                element_wise = [column for column in columns if units.get(column[0]) == column]
+                after += self._after((p for column in columns if column not in element_wise for p in column), members)
+                per_task = [[self._expected(column[k]) for column in columns] for k in range(len(siblings))]
                 requests.append(spec.array_request([jobs[sibling] for sibling in siblings], self.options[job_id],
                                                    self.cluster.env_file, self.cluster.env, expected=expected,
-                                                   grace=self.grace, after=after, time_limit=self.timeout))
+                                                   per_task=per_task, grace=self.grace, after=after,
+                                                   after_ad=[column[0] for column in element_wise],
+                                                   time_limit=self.timeout))
             else:
                 command = spec.launch_command(jobs[job_id], self.cluster.env_file, expected, self.grace)
                 requests.append(spec.request(jobs[job_id], self.options[job_id], command, self.cluster.env,
@@ -122,20 +133,40 @@ class _GraphRun:
                                  for tokens, key in distinct.items()])
         self.cluster.submit([jobs[job_id] for job_id in batch], requests, self.options)
 
-    def _arrays(self, batch: list[str]) -> list[list[str]]:
-        """The batch in submission order, elements of one MapNode that share their
-        parents gathered into one array at the place of the first of them (their
-        dependants all come later in topological order)."""
+    def _expected(self, parent: str) -> tuple[str, str]:
+        """What the launcher checks before running: the parent's result token and dir."""
+        return self.tokens.get(parent) or self.cluster.token, str(self.graph.jobs[parent].dir)
+
+    def _columns(self, siblings: list[str]) -> list[list[str]]:
+        """For an array whose elements each wait for the matching element of another
+        MapNode (element i on element i), those parents column by column."""
         jobs = self.graph.jobs
-        groups: dict[tuple[str, tuple[str, ...]], list[str]] = {}
+        columns: dict[str, list[str]] = {}
+        for sibling in siblings:
+            for parent in self.graph.parents[sibling]:
+                if jobs[parent].group is not None:
+                    columns.setdefault(jobs[parent].group, []).append(parent)
+        return list(columns.values())
+
+    def _arrays(self, batch: list[str]) -> list[list[str]]:
+        """The batch in submission order, elements of one MapNode gathered into one
+        array at the place of the first of them (their dependants all come later in
+        topological order): elements that share their parents, or whose only
+        difference is the element of an upstream MapNode each waits for."""
+        jobs = self.graph.jobs
+
+        def key(job_id: str) -> tuple[Any, ...]:
+            parents = tuple(sorted(jobs[p].group or p for p in self.graph.parents[job_id]))
+            return jobs[job_id].group, parents
+
+        groups: dict[tuple[Any, ...], list[str]] = {}
         for job_id in batch:
             if jobs[job_id].group is not None:
-                groups.setdefault((jobs[job_id].group, self.graph.parents[job_id]), []).append(job_id)
+                groups.setdefault(key(job_id), []).append(job_id)
         units, placed = [], set()
         for job_id in batch:
             if job_id not in placed:
-                group = jobs[job_id].group
-                unit = groups[(group, self.graph.parents[job_id])] if group is not None else [job_id]
+                unit = groups[key(job_id)] if jobs[job_id].group is not None else [job_id]
                 placed.update(unit)
                 units.append(unit)
         return units

@@ -116,6 +116,9 @@ class Server:
             # An array task "N.i" is held on as its whole array N (-hold_jid takes no task ids).
             holds = list(dict.fromkeys(self.ids_by_key.get(ref, ref).split(".")[0] for ref in request["after"]))
             spec = list(request["spec"]) + (["-hold_jid", ",".join(holds)] if holds else [])
+            elementwise = list(dict.fromkeys(self.ids_by_key.get(ref, ref).split(".")[0]
+                                             for ref in request.get("after_ad", ())))
+            spec += ["-hold_jid_ad", ",".join(elementwise)] if elementwise else []
             try:
                 job_ids = with_retries(lambda: self._run(request, spec), self.patience)
             except drmaa.errors.DrmaaException as exc:

@@ -157,16 +157,20 @@ def launch_command(job: flowmill.Job, env_file: Path, expected: Iterable[tuple[s
 
 
 def array_request(jobs: Sequence[flowmill.Job], options: SGEOptions, env_file: Path, env: dict[str, str], *,
-                  expected: Iterable[tuple[str, str]] = (), grace: float = 10.0, after: Iterable[str] = (),
+                  expected: Iterable[tuple[str, str]] = (), per_task: Sequence[Sequence[tuple[str, str]]] = (),
+                  grace: float = 10.0, after: Iterable[str] = (), after_ad: Iterable[str] = (),
                   time_limit: float | None = None) -> dict[str, Any]:
     """One job array for elements of a MapNode that share their parents: task N runs
     the N-th job of a manifest written next to their directories (DRMAA varies only
     output paths per task, so the launcher picks the job, its directory and its log
-    files itself)."""
+    files itself). ``per_task`` adds, task by task, the parents that task alone waits
+    for (held element-wise with ``-hold_jid_ad`` on the arrays named in ``after_ad``)."""
     folder = Path(jobs[0].dir).parent
     keys = [job.id for job in jobs]
     manifest = folder / f".sge-array-{hashlib.blake2b(repr(keys).encode(), digest_size=8).hexdigest()}.json"
-    atomic_write(manifest, json.dumps([[job.command()[-1], str(job.dir)] for job in jobs]).encode())
+    extra = list(per_task) or [[] for _ in jobs]
+    atomic_write(manifest, json.dumps([[job.command()[-1], str(job.dir), [list(pair) for pair in extra[k]]]
+                                       for k, job in enumerate(jobs)]).encode())
     logs = str(manifest.with_suffix("")) + ".$drmaa_incr_ph$"
     return {
         "key": jobs[0].id,
@@ -180,6 +184,7 @@ def array_request(jobs: Sequence[flowmill.Job], options: SGEOptions, env_file: P
         "stderr": logs + ".stderr",
         "env": env,
         "after": list(after),
+        "after_ad": list(after_ad),
     }
 
 

@@ -8,7 +8,9 @@ What every Grid Engine job of flowmill runs, in front of ``python -m flowmill.wo
   ``PYTHONPATH``, ``LD_LIBRARY_PATH``, ``PYTHON*``) travels with the job. Variables the
   job already has (e.g. set with ``qsub -v``) are kept.
 * ``--array`` (a MapNode's elements as one job array): task ``$SGE_TASK_ID`` runs the
-  job at that place in the manifest, in that job's directory, logging there.
+  job at that place in the manifest, in that job's directory, logging there, after
+  checking the parents listed for that task alone (an array held element-wise on
+  another with ``-hold_jid_ad``).
 * ``--after`` (graph mode): Grid Engine releases a job held with ``-hold_jid`` when its
   parent *ends*, however it ended, and DRMAA jobs cannot be kept in SGE's error state
   (libdrmaa marks every job "no error state"), so a held job cannot rely on the
@@ -69,24 +71,28 @@ def main(argv: list[str] | None = None) -> int:
         for name, value in json.load(handle).items():
             os.environ.setdefault(name, value)
     worker_args = [arg for arg in args.worker if arg != "--"]
+    expected = [tuple(pair) for pair in args.after]
     if args.array:
-        worker_args.insert(0, _array_task(args.array))
-    if not _parents_done(args.after, args.grace):
+        job_file, own = _array_task(args.array)
+        worker_args.insert(0, job_file)
+        expected += own
+    if not _parents_done(expected, args.grace):
         mark_blocked(Path.cwd(), args.token)
         return GUARD_BLOCKED_EXIT
     return worker.main(worker_args)
 
 
-def _array_task(manifest: str) -> str:
-    """This task's job file; moves into its node directory and its log files there."""
+def _array_task(manifest: str) -> tuple[str, list[tuple[str, str]]]:
+    """This task's job file and the parents only it waits for (element-wise arrays);
+    moves into its node directory and its log files there."""
     with open(manifest, encoding="utf-8") as handle:
-        job_file, node_dir = json.load(handle)[int(os.environ["SGE_TASK_ID"]) - 1]
+        job_file, node_dir, own = json.load(handle)[int(os.environ["SGE_TASK_ID"]) - 1]
     os.chdir(node_dir)
     for stream, name in ((sys.stdout, STDOUT), (sys.stderr, STDERR)):
         stream.flush()
         with open(name, "ab") as log:
             os.dup2(log.fileno(), stream.fileno())
-    return job_file
+    return job_file, [(token, folder) for token, folder in own]
 
 
 if __name__ == "__main__":
