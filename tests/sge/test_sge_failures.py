@@ -145,4 +145,4 @@ def test_stopped_driver_deletes_its_jobs(tmp_path: Path, sge_run_options: dict[s
     assert driver.returncode != 0
     if stop == signal.SIGINT:
         assert "KeyboardInterrupt" in stderr
-    assert wait_until_no_jobs() == []
+    assert wait_until_no_jobs(60) == []

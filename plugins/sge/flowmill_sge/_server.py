@@ -240,7 +240,8 @@ class Server:
         self.stop_watching.set()
         if delete:
             try:
-                self.session.control(drmaa.Session.JOB_IDS_SESSION_ALL, drmaa.JobControlAction.TERMINATE)
+                with_retries(lambda: self.session.control(drmaa.Session.JOB_IDS_SESSION_ALL,
+                                                          drmaa.JobControlAction.TERMINATE), self.patience)
             except drmaa.errors.DrmaaException as exc:
                 print(f"flowmill-sge: deleting the session's jobs failed: {exc}", file=sys.stderr)
         with self.changed:
