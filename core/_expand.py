@@ -25,7 +25,7 @@ from typing import Any, Iterable, Mapping, Sequence
 from ._errors import ValidationError
 from ._hashing import HashMethod
 from ._job import Job, Ref
-from ._mapping import GatherTask, JoinNode, MapNode, MapTask, UniqueJoinTask, element_dir, elements
+from ._mapping import GatherTask, JoinNode, MapNode, MapTask, UniqueJoinTask, element_job, elements
 from ._node import Node
 from ._resources import Resources
 from ._task import MANDATORY
@@ -338,9 +338,9 @@ class Expander:
         for index, item in enumerate(items):
             child_inputs = _checked(f"{job_id}#{index}", node.task, {**fixed, **item})
             child_refs = {**shared_refs, **{field: upstream[index] for field, upstream in elementwise.items()}}
-            child = Job(f"{job_id}#{index}", element_dir(job_dir, index), node.task, child_inputs, child_refs,
-                        version=node.version, hash_method=self.hash_method, resources=resources,
-                        plugin_args=node.plugin_args, group=job_id)
+            child = element_job(job_id, job_dir, index, node.task, child_inputs, child_refs,
+                                version=node.version, hash_method=self.hash_method, resources=resources,
+                                plugin_args=node.plugin_args, group=job_id)
             self._add(child, shared_parents + [upstream[index].job_id for upstream in elementwise.values()])
             children.append(child.id)
             for name in node.task.output_names:

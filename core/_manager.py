@@ -4,7 +4,6 @@ and picks a backend by name for a run."""
 from __future__ import annotations
 
 import logging
-from importlib.metadata import entry_points
 from typing import Any
 
 import pluggy

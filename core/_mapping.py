@@ -11,13 +11,16 @@ computed the same way, so changing one element reruns only that one.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 from . import _store as store
 from ._errors import FlowmillError, ValidationError
 from ._hashing import HashMethod
 from ._node import Node
 from ._task import Task
+
+if TYPE_CHECKING:
+    from ._job import Job
 
 
 class MapElementFailed(FlowmillError):
@@ -85,8 +88,13 @@ def elements(node: str, iterfield: Sequence[str], values: Mapping[str, Any],
     return [{name: columns[name][i] for name in iterfield} for i in range(count)], shape
 
 
-def element_dir(map_dir: Path, index: int) -> Path:
-    return map_dir / "_map" / str(index)
+def element_job(map_id: str, map_dir: Path, index: int, task: Task, inputs: dict[str, Any],
+                refs: dict[str, Any], **options: Any) -> "Job":
+    """Element ``index`` of a MapNode: job ``<map>#<index>`` in ``<map dir>/_map/<index>``,
+    the same whether the graph holds it or the map's own job runs it."""
+    from ._job import Job
+
+    return Job(f"{map_id}#{index}", map_dir / "_map" / str(index), task, inputs, refs, **options)
 
 
 class GatherTask:
@@ -137,14 +145,12 @@ class MapTask:
         return f"map{self.iterfield}{self.nested}:" + self.inner.digest()
 
     def run(self, inputs: Mapping[str, Any], workdir: Path) -> dict[str, Any]:
-        from ._job import Job
-
         items, shape = elements(self.node, self.iterfield, inputs, self.nested)
         fixed = {k: v for k, v in inputs.items() if k not in self.iterfield}
         outputs: dict[str, list[Any]] = {name: [] for name in self.output_names}
         for index, item in enumerate(items):
-            child = Job(f"{self.node}#{index}", element_dir(workdir, index), self.inner, {**fixed, **item}, {},
-                        hash_method=self.hash_method)
+            child = element_job(self.node, workdir, index, self.inner, {**fixed, **item}, {},
+                                hash_method=self.hash_method)
             if child.execute() == "failed":
                 crash = store.read_crash(child.dir / store.CRASH)
                 raise MapElementFailed(f"element {index} of MapNode {self.node!r} failed with "

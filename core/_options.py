@@ -79,11 +79,11 @@ def _valid_list(schemas: tuple[type, ...]) -> str:
     for schema in schemas:
         hints = typing.get_type_hints(schema)
         for name, f in option_fields(schema).items():
-            parts.append(f"{name} ({describe_type(hints[name])}, default {_default(f)!r})")
+            parts.append(f"{name} ({describe_type(hints[name])}, default {default_of(f)!r})")
     return ", ".join(parts) or "none"
 
 
-def _default(f: dataclasses.Field[Any]) -> Any:
+def default_of(f: dataclasses.Field[Any]) -> Any:
     if f.default is not dataclasses.MISSING:
         return f.default
     if f.default_factory is not dataclasses.MISSING:

@@ -43,12 +43,13 @@ def node_options(graph: ExecutionGraph, backend: Backend, run_backend_options: A
     over them. Keys another installed backend understands are left to that backend, so
     one pipeline can carry SGE-only settings and still run on the laptop."""
     own = set(option_fields(backend.options))
+    result: dict[str, Any] = {job.id: run_backend_options for job in graph if not job.plugin_args}
+    if len(result) == len(graph):
+        return result
     foreign = {name for other, _ in installed_backends().values() for name in option_fields(other.options)}
     base = options_as_dict(run_backend_options)
-    result: dict[str, Any] = {}
     for job in graph:
         if not job.plugin_args:
-            result[job.id] = run_backend_options
             continue
         ours = {k: v for k, v in job.plugin_args.items() if k in own or k == "overwrite"}
         unknown = sorted(set(job.plugin_args) - own - foreign - {"overwrite"})
@@ -110,13 +111,7 @@ def run_workflow(workflow: "Workflow", plugin: str, values: Mapping[str, Any]) -
                        runner.crash_files)
     notify("flowmill_run_finished", run=info, result=result)
     if result.failed:
-        raise WorkflowError([FailedNode(name, runner.crash_files[name], _error_of(runner.crash_files[name]))
+        raise WorkflowError([FailedNode(name, runner.crash_files[name], runner.errors[name])
                              for name in result.failed], result)
     return result
 
-
-def _error_of(crash_file: Path) -> str:
-    from ._store import read_crash
-
-    record = read_crash(crash_file)
-    return f"{record.get('error_type')}: {record.get('error')}"

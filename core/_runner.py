@@ -45,6 +45,7 @@ class Runner:
         self.states: dict[str, str] = {}
         self.digests: dict[str, dict[str, str]] = {}
         self.crash_files: dict[str, Path] = {}
+        self.errors: dict[str, str] = {}
         self.skipped_because: dict[str, str] = {}
         self.started: "queue.SimpleQueue[str]" = queue.SimpleQueue()
         self._lock = threading.Lock()
@@ -102,6 +103,7 @@ class Runner:
     def _fail(self, job: Job, crash_file: Path, error: str) -> None:
         self.states[job.id] = "failed"
         self.crash_files[job.id] = crash_file
+        self.errors[job.id] = error
         log.error("node %s failed: %s (crash file: %s)", job.id, error, crash_file)
         self._emit("flowmill_node_failed", job=job, error=error, crash_file=str(crash_file))
 

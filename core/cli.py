@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import sys
 import typing
 from pathlib import Path
@@ -12,7 +11,7 @@ import click
 from ._crash import format_crash
 from ._errors import FlowmillError
 from ._manager import distribution_of, installed_backends
-from ._options import RunOptions, describe_type, option_fields
+from ._options import RunOptions, default_of, describe_type, option_fields
 from ._store import read_crash
 
 
@@ -26,8 +25,7 @@ def _option_lines(schema: type) -> list[str]:
     hints = typing.get_type_hints(schema)
     lines = []
     for name, f in option_fields(schema).items():
-        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
-        lines.append(f"    {name}: {describe_type(hints[name])} = {default!r}  {f.metadata.get('help', '')}")
+        lines.append(f"    {name}: {describe_type(hints[name])} = {default_of(f)!r}  {f.metadata.get('help', '')}")
     return lines
 
 
