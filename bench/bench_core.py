@@ -79,7 +79,7 @@ def measure(shape: str, n: int, base_dir: str) -> dict[str, float]:
 
 
 def measure_sweep(base_dir: str) -> dict[str, float]:
-    from flowmill._graph import build_graph
+    from flowmill.workflow.build import build_graph
     from flowmill.testing._workflows import parameter_sweep
 
     with tempfile.TemporaryDirectory(dir=base_dir) as tmp:

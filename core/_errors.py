@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
 if TYPE_CHECKING:
-    from ._result import RunResult
+    from .execution.result import RunResult
 
 
 class FlowmillError(Exception):

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import click
 
-from ._crash import format_crash
 from ._errors import FlowmillError
-from ._manager import distribution_of, installed_backends
-from ._options import RunOptions, default_of, describe_type, option_fields
-from ._store import read_crash
+from .contract.manager import distribution_of, installed_backends
+from .contract.options import RunOptions, default_of, describe_type, option_fields
+from .store.crash import format_crash
+from .store.results import read_crash
 
 
 @click.group()

@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Any, Sequence
 import pluggy
 
 if TYPE_CHECKING:
-    from ._contract import Backend, RunContext
-    from ._job import Job
-    from ._result import RunResult
-    from ._runinfo import RunInfo
+    from .contract.runinfo import RunInfo
+    from .contract.types import Backend, RunContext
+    from .execution.job import Job
+    from .execution.result import RunResult
 
 hookspec = pluggy.HookspecMarker("flowmill")
 
@@ -30,11 +30,13 @@ def flowmill_backends() -> "Sequence[Backend]":
 
 @hookspec(firstresult=True)
 def flowmill_make_executor(backend: "Backend", options: Any, context: "RunContext") -> Any:
-    """Build the executor of one run for ``backend`` (one this plugin declared), or
-    return ``None`` to let another plugin answer.
+    """Build the executor of one run for ``backend``. Called only on the plugin that
+    declared ``backend`` in ``flowmill_backends``, so a plugin declaring several
+    backends tells them apart by ``backend.name``.
 
     ``options`` is an instance of ``backend.options``, already validated. The result
-    implements :class:`flowmill.JobExecutor` or :class:`flowmill.GraphExecutor`.
+    implements :class:`flowmill.backend.JobExecutor` or
+    :class:`flowmill.backend.GraphExecutor`.
     """
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ._job import load_job
+from .execution.job import load_job
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -15,6 +15,7 @@ from typing import Any, Mapping, Sequence
 import cloudpickle
 
 import flowmill
+import flowmill.backend as api
 
 
 @dataclass(frozen=True)
@@ -25,11 +26,11 @@ class PoolOptions:
 
 
 class PoolExecutor:
-    def __init__(self, options: PoolOptions, context: flowmill.RunContext, roundtrip: bool = False) -> None:
+    def __init__(self, options: PoolOptions, context: api.RunContext, roundtrip: bool = False) -> None:
         self.roundtrip = roundtrip
         self.slots = options.workers
         self.pool = cf.ThreadPoolExecutor(options.workers)
-        self.done: "queue.SimpleQueue[flowmill.Completion]" = queue.SimpleQueue()
+        self.done: "queue.SimpleQueue[api.Completion]" = queue.SimpleQueue()
         self.context = context
         self.to_lose = options.lose_first
         self.batches: list[list[str]] = []
@@ -37,29 +38,29 @@ class PoolExecutor:
         self.cancelled: list[str] = []
         self.lock = threading.Lock()
 
-    def _run(self, job: flowmill.Job) -> None:
+    def _run(self, job: api.Job) -> None:
         with self.lock:
             lose = self.to_lose > 0
             self.to_lose -= lose
         if lose:
-            self.done.put(flowmill.Completion(job.id, "lost", "worker vanished", {"worker": "t1"}))
+            self.done.put(api.Completion(job.id, "lost", "worker vanished", {"worker": "t1"}))
             return
         self.context.started(job.id)
         if self.roundtrip:
             job = cloudpickle.loads(cloudpickle.dumps(job))
         job.execute()
-        self.done.put(flowmill.Completion(job.id))
+        self.done.put(api.Completion(job.id))
 
-    def submit(self, job: flowmill.Job, options: PoolOptions) -> None:
+    def submit(self, job: api.Job, options: PoolOptions) -> None:
         self.seen_options[job.id] = options
         self.pool.submit(self._run, job)
 
-    def submit_batch(self, jobs: Sequence[flowmill.Job], options: PoolOptions) -> None:
+    def submit_batch(self, jobs: Sequence[api.Job], options: PoolOptions) -> None:
         self.batches.append([job.id for job in jobs])
         for job in jobs:
             self.submit(job, options)
 
-    def wait(self, timeout: float | None) -> list[flowmill.Completion]:
+    def wait(self, timeout: float | None) -> list[api.Completion]:
         try:
             first = self.done.get(timeout=timeout)
         except queue.Empty:
@@ -77,11 +78,11 @@ class PoolExecutor:
 
 
 class GraphThreads:
-    def __init__(self, context: flowmill.RunContext) -> None:
+    def __init__(self, context: api.RunContext) -> None:
         self.context = context
 
-    def run_graph(self, graph: flowmill.ExecutionGraph, options: Mapping[str, Any],
-                  events: flowmill.GraphEvents) -> Sequence[str]:
+    def run_graph(self, graph: api.ExecutionGraph, options: Mapping[str, Any],
+                  events: api.GraphEvents) -> Sequence[str]:
         sorter = graphlib.TopologicalSorter(graph.parents)
         sorter.prepare()
         with cf.ThreadPoolExecutor(2) as pool:
@@ -98,7 +99,7 @@ class GraphThreads:
                 finished, _ = cf.wait(running, return_when=cf.FIRST_COMPLETED)
                 for future in finished:
                     job_id = running.pop(future)
-                    events.completed(flowmill.Completion(job_id))
+                    events.completed(api.Completion(job_id))
                     sorter.done(job_id)
         return []
 
@@ -117,23 +118,23 @@ class GraphOptions:
 class ExamplePlugin:
     """Declares both example backends; keeps the last executor for inspection."""
 
-    def __init__(self, contract: int = 1) -> None:
+    def __init__(self, contract: int = 2) -> None:
         self.contract = contract
         self.last: Any = None
 
     @flowmill.hookimpl
-    def flowmill_backends(self) -> list[flowmill.Backend]:
+    def flowmill_backends(self) -> list[api.Backend]:
         return [
-            flowmill.Backend("pool", "thread pool (test)", self.contract, PoolOptions,
-                             flowmill.Capabilities(timeouts=True)),
-            flowmill.Backend("pickpool", "thread pool pickling every job (test)", self.contract, PoolOptions,
-                             flowmill.Capabilities(needs_pickle=True)),
-            flowmill.Backend("graphthreads", "graph on threads (test)", self.contract, GraphOptions),
+            api.Backend("pool", "thread pool (test)", self.contract, PoolOptions,
+                             api.Capabilities(timeouts="cancel")),
+            api.Backend("pickpool", "thread pool pickling every job (test)", self.contract, PoolOptions,
+                             api.Capabilities(needs_pickle=True)),
+            api.Backend("graphthreads", "graph on threads (test)", self.contract, GraphOptions),
         ]
 
     @flowmill.hookimpl
-    def flowmill_make_executor(self, backend: flowmill.Backend, options: Any,
-                               context: flowmill.RunContext) -> Any:
+    def flowmill_make_executor(self, backend: api.Backend, options: Any,
+                               context: api.RunContext) -> Any:
         if backend.name in ("pool", "pickpool"):
             self.last = PoolExecutor(options, context, roundtrip=backend.name == "pickpool")
         elif backend.name == "graphthreads":

@@ -21,7 +21,7 @@ def flowmill_cli(*args: str) -> subprocess.CompletedProcess[str]:
 def test_plugins_lists_backends_with_distribution_and_options():
     done = flowmill_cli("plugins")
     assert done.returncode == 0, done.stderr
-    assert "linear  (flowmill-linear 0.1.0, contract 1)" in done.stdout
+    assert "linear  (flowmill-linear 0.1.0, contract 2)" in done.stdout
     assert "retries: int = 0" in done.stdout
 
 

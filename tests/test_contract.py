@@ -61,7 +61,7 @@ def test_unknown_backend_lists_installed_ones(tmp_path):
 
 
 def test_known_but_missing_backend_names_its_distribution(tmp_path, monkeypatch):
-    from flowmill import _manager
+    from flowmill.contract import manager as _manager
 
     monkeypatch.setitem(_manager.BUNDLED_DISTRIBUTIONS, "slurm", "flowmill-slurm")
     with pytest.raises(PluginError, match=r"pip install flowmill-slurm"):
@@ -85,7 +85,7 @@ def test_contract_version_mismatch_is_explained(tmp_path):
     old = ExamplePlugin(contract=0)
     flowmill.register(old)
     try:
-        with pytest.raises(PluginError, match=r"written for flowmill plugin contract 0.*speaks contract 1"):
+        with pytest.raises(PluginError, match=r"written for flowmill plugin contract 0.*speaks contract 2"):
             one_node(tmp_path).run(plugin="pool")
     finally:
         flowmill.unregister(old)
@@ -101,8 +101,8 @@ def test_lost_jobs_are_retried_then_reported(tmp_path, example):
     assert res["n"].out == 2
     with pytest.raises(flowmill.WorkflowError) as info:
         one_node(tmp_path, x=5).run(plugin="pool", lose_first=2, retries=1)
-    crash = flowmill._store.read_crash(info.value.failed[0].crash_file)
-    assert crash["error"] == "worker vanished" and crash["details"] == {"worker": "t1"}
+    crash = flowmill.store.results.read_crash(info.value.failed[0].crash_file)
+    assert crash["error"] == "lost 2 time(s), retries=1: worker vanished" and crash["details"] == {"worker": "t1"}
 
 
 def test_timeout_cancels_and_fails_the_node(tmp_path, example):

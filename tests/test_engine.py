@@ -209,13 +209,13 @@ def test_worker_runs_a_job_file_and_stores_its_result(tmp_path):
     node = Node(add, name="n")
     node.inputs.x = 41
     wf.add_nodes([node])
-    from flowmill._graph import build_graph
+    from flowmill.workflow.build import build_graph
 
     job = build_graph(wf, tmp_path / "work", "content").jobs["n"]
     path = job.write()
     done = subprocess.run([sys.executable, "-m", "flowmill.worker", str(path)], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
-    assert flowmill._store.read_outputs(job.dir) == {"out": 42}
+    assert flowmill.store.results.read_outputs(job.dir) == {"out": 42}
     assert wf.run().cached == ["n"]
 
 
@@ -267,7 +267,7 @@ def test_worker_imports_only_what_a_job_needs():
     """Batch backends start one interpreter per node: the worker must not pay for the
     command-node machinery, the plugin manager or the CLI when it runs a function."""
     probe = ("import sys, flowmill.worker; "
-             "print(sorted(m for m in ('flowmill._command', 'flowmill._manager', 'flowmill.cli', 'pluggy', 'psutil') "
+             "print(sorted(m for m in ('flowmill.workflow.command', 'flowmill.contract.manager', 'flowmill.cli', 'pluggy', 'psutil') "
              "if m in sys.modules))")
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"

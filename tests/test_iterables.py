@@ -218,7 +218,7 @@ def test_joinsource_not_upstream(tmp_path):
 
 
 def test_sweep_expands_27000_nodes(tmp_path):
-    from flowmill._graph import build_graph
+    from flowmill.workflow.build import build_graph
     from flowmill.testing._workflows import parameter_sweep
 
     graph = build_graph(parameter_sweep(tmp_path), tmp_path / "sweep", "content")
@@ -238,7 +238,7 @@ def chained_maps(tmp_path, values, extra=None):
 
 
 def test_map_fed_by_a_map_runs_element_by_element(tmp_path):
-    from flowmill._graph import build_graph
+    from flowmill.workflow.build import build_graph
 
     graph = build_graph(chained_maps(tmp_path, [1, 2, 3]), tmp_path / "chained", "content")
     assert graph.parents["second#1"] == ("first#1",)

@@ -22,12 +22,12 @@ from typing import Any
 
 import pytest
 
-from .. import _store as store
 from .._errors import WorkflowError
-from .._manager import register, unregister
-from .._markers import hookimpl
-from .._result import RunResult
-from .._workflow import Workflow
+from ..contract.manager import register, unregister
+from ..contract.markers import hookimpl
+from ..execution.result import RunResult
+from ..store import results as store
+from ..workflow.workflow import Workflow
 from . import _workflows as battery
 
 

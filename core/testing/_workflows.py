@@ -9,9 +9,9 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from .._mapping import JoinNode, MapNode
-from .._node import Node
-from .._workflow import Workflow
+from ..workflow.mapping import JoinNode, MapNode
+from ..workflow.node import Node
+from ..workflow.workflow import Workflow
 
 
 def inc(x: int, step: int = 1) -> int:

@@ -10,7 +10,7 @@ from typing import Any, Mapping
 import pytest
 
 from flowmill import Node, ValidationError, Workflow
-from flowmill._task import MANDATORY
+from flowmill import MANDATORY
 
 
 class Checked:

@@ -127,7 +127,7 @@ def test_engine_killed_mid_run(tmp_path: Path, no_default_cluster: Path, caplog:
         assert any("was lost" in r.getMessage() and "died" in r.getMessage() for r in caplog.records)
     else:
         assert res.failed == ["victim"] and res.skipped == ["after_victim"]
-        crash = flowmill._store.read_crash(res.crash_files["victim"])  # type: ignore[attr-defined]
+        crash = flowmill.store.results.read_crash(res.crash_files["victim"])  # type: ignore[attr-defined]
         assert re.search(r"IPython engine \d+ died while running the node", crash["error"])
         assert crash["error_type"] == "JobLost"
     assert cluster_processes(_temporary_profile_dir(caplog)) == []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flowmill._graph import build_graph
+from flowmill.workflow.build import build_graph
 from flowmill.testing._workflows import chain, diamond, fan_out, nested
 from flowmill_ruffus._plan import plan
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import flowmill
+import flowmill.backend as api
 
 from ._options import IPythonOptions
 
@@ -22,24 +22,24 @@ if TYPE_CHECKING:
 
 __all__ = ["IPythonOptions"]
 
-BACKEND = flowmill.Backend(
+BACKEND = api.Backend(
     name="ipython",
     description="runs nodes on the engines of an IPython cluster (ipyparallel), local or over ssh",
-    contract=1,
+    contract=2,
     options=IPythonOptions,
-    capabilities=flowmill.Capabilities(needs_pickle=True, shared_fs=True, timeouts=True),
+    capabilities=api.Capabilities(needs_pickle=True, shared_fs=True, timeouts="cancel"),
     run_defaults={"retries": 1},
 )
 
 
-@flowmill.hookimpl
-def flowmill_backends() -> list[flowmill.Backend]:
+@api.hookimpl
+def flowmill_backends() -> list[api.Backend]:
     return [BACKEND]
 
 
-@flowmill.hookimpl
-def flowmill_make_executor(backend: flowmill.Backend, options: IPythonOptions,
-                           context: flowmill.RunContext) -> "IPythonExecutor | None":
+@api.hookimpl
+def flowmill_make_executor(backend: api.Backend, options: IPythonOptions,
+                           context: api.RunContext) -> "IPythonExecutor | None":
     if backend.name != "ipython":
         return None
     from ._connect import connect

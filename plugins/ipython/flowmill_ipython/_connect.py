@@ -2,7 +2,7 @@
 running cluster, or a temporary local one.
 
 Every way this can fail (no connection file, a controller that does not answer, a
-controller without engines) becomes a :class:`flowmill.PluginError` that says how to
+controller without engines) becomes a :class:`api.PluginError` that says how to
 start a cluster, raised before any node is submitted.
 """
 
@@ -13,10 +13,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+import flowmill.backend as api
 import ipyparallel
 from IPython.paths import get_ipython_dir
-
-import flowmill
 
 from ._cluster import TemporaryCluster
 from ._options import IPythonOptions
@@ -48,14 +47,14 @@ def _client(options: IPythonOptions, where: str) -> ipyparallel.Client:
     """ipyparallel 9.2 ignores ``Client(url_file=...)`` and silently falls back to the
     default profile, so the connection file goes positionally."""
     if options.url_file is not None and not Path(options.url_file).is_file():
-        raise flowmill.PluginError(f"ipython backend: url_file {options.url_file!r} does not exist; it is the "
+        raise api.PluginError(f"ipython backend: url_file {options.url_file!r} does not exist; it is the "
                                    "controller's connection file, security/ipcontroller-client.json in the "
                                    f"cluster's profile dir. {START_HINT}")
     try:
         return ipyparallel.Client(options.url_file, profile=options.profile, profile_dir=options.profile_dir,
                                   cluster_id=options.cluster_id, timeout=options.connect_timeout)
     except (OSError, TimeoutError) as exc:
-        raise flowmill.PluginError(f"ipython backend: cannot reach the IPython cluster of {where} ({exc}). "
+        raise api.PluginError(f"ipython backend: cannot reach the IPython cluster of {where} ({exc}). "
                                    f"Is its controller running? {START_HINT}") from None
 
 
@@ -65,7 +64,7 @@ def _with_engines(client: ipyparallel.Client, options: IPythonOptions, where: st
             client.wait_for_engines(1, timeout=options.engine_timeout)
         except TimeoutError:
             client.close()
-            raise flowmill.PluginError(
+            raise api.PluginError(
                 f"ipython backend: the controller of {where} is running but has no engines after "
                 f"{options.engine_timeout}s (engine_timeout). Start engines with `ipcluster engines -n N` "
                 "(same --profile / --profile-dir / --cluster-id), or with `ipcluster start -n N` for a "
@@ -86,7 +85,7 @@ def connect(options: IPythonOptions, run_id: str, log: logging.Logger) -> Connec
     if default_file.is_file():
         try:
             client = _client(options, "the default profile")
-        except flowmill.PluginError:
+        except api.PluginError:
             log.warning("ipython backend: %s is left from a controller that no longer answers; ignoring it",
                         default_file)
         else:

@@ -16,10 +16,9 @@ from concurrent import futures
 from typing import Any, Sequence
 
 import cloudpickle
+import flowmill.backend as api
 import ipyparallel
 from ipyparallel.error import RemoteError
-
-import flowmill
 
 from ._connect import Connection
 from ._engine import run_job
@@ -46,7 +45,7 @@ def _engine_of(result: ipyparallel.AsyncResult, error: RemoteError | None, known
     return known.get(uuid, uuid) if uuid else None
 
 
-def completion_of(job_id: str, result: ipyparallel.AsyncResult, known: dict[str, int]) -> flowmill.Completion:
+def completion_of(job_id: str, result: ipyparallel.AsyncResult, known: dict[str, int]) -> api.Completion:
     """Turn a finished task into what the core needs to know about it."""
     try:
         status = result.get(0)
@@ -60,10 +59,10 @@ def completion_of(job_id: str, result: ipyparallel.AsyncResult, known: dict[str,
         else:
             reason = (f"IPython engine {engine} could not run the job: {exc.ename}: {exc.evalue} (are flowmill "
                       "and the node's modules installed where the engines run?)")
-        return flowmill.Completion(job_id, "lost", reason, details)
+        return api.Completion(job_id, "lost", reason, details)
     except ipyparallel.error.TaskAborted:
-        return flowmill.Completion(job_id, "lost", "the task was aborted before it ran", {"msg_id": result.msg_ids[0]})
-    return flowmill.Completion(job_id, "done", details={"engine_id": _engine_of(result, None, known),
+        return api.Completion(job_id, "lost", "the task was aborted before it ran", {"msg_id": result.msg_ids[0]})
+    return api.Completion(job_id, "done", details={"engine_id": _engine_of(result, None, known),
                                                         "host": status["host"], "engine_pid": status["pid"]})
 
 
@@ -73,7 +72,7 @@ class IPythonExecutor:
     little queued work to abort. With a run ``timeout`` it is one per engine, because
     the core starts a node's clock when it is submitted, not when an engine takes it."""
 
-    def __init__(self, connection: Connection, context: flowmill.RunContext, tasks_per_engine: int) -> None:
+    def __init__(self, connection: Connection, context: api.RunContext, tasks_per_engine: int) -> None:
         self._connection = connection
         self._client = connection.client
         self._view = self._client.load_balanced_view()
@@ -90,13 +89,13 @@ class IPythonExecutor:
         if not set(self._client.ids) <= set(self._known_engines.values()):
             self._known_engines.update({uuid: engine for engine, uuid in self._client._engines.items()})
 
-    def submit(self, job: flowmill.Job, options: Any) -> None:
+    def submit(self, job: api.Job, options: Any) -> None:
         self._learn_engines()
         result = self._view.apply_async(run_job, cloudpickle.dumps(job), self._driver_path)
         self._tasks[job.id] = result
         result.add_done_callback(lambda _future: self._finished.put((job.id, result)))
 
-    def wait(self, timeout: float | None) -> Sequence[flowmill.Completion]:
+    def wait(self, timeout: float | None) -> Sequence[api.Completion]:
         try:
             finished = [self._finished.get(timeout=timeout)]
         except queue.Empty:

@@ -12,7 +12,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-import flowmill
+import flowmill.backend as api
 
 __all__ = ["LinearExecutor", "LinearOptions"]
 
@@ -22,12 +22,12 @@ class LinearOptions:
     """The linear backend takes no options of its own."""
 
 
-BACKEND = flowmill.Backend(
+BACKEND = api.Backend(
     name="linear",
     description="runs nodes one after another in the driver process (the default)",
-    contract=1,
+    contract=2,
     options=LinearOptions,
-    capabilities=flowmill.Capabilities(),
+    capabilities=api.Capabilities(reports_starts=True),
 )
 
 
@@ -36,20 +36,20 @@ class LinearExecutor:
 
     slots = 1
 
-    def __init__(self, context: flowmill.RunContext) -> None:
+    def __init__(self, context: api.RunContext) -> None:
         self._context = context
-        self._queue: deque[flowmill.Job] = deque()
+        self._queue: deque[api.Job] = deque()
 
-    def submit(self, job: flowmill.Job, options: Any) -> None:
+    def submit(self, job: api.Job, options: Any) -> None:
         self._queue.append(job)
 
-    def wait(self, timeout: float | None) -> Sequence[flowmill.Completion]:
+    def wait(self, timeout: float | None) -> Sequence[api.Completion]:
         if not self._queue:
             return []
         job = self._queue.popleft()
         self._context.started(job.id)
         job.execute()
-        return [flowmill.Completion(job.id)]
+        return [api.Completion(job.id)]
 
     def cancel(self, job_ids: Sequence[str]) -> None:
         dropped = set(job_ids)
@@ -59,12 +59,12 @@ class LinearExecutor:
         self._queue.clear()
 
 
-@flowmill.hookimpl
-def flowmill_backends() -> list[flowmill.Backend]:
+@api.hookimpl
+def flowmill_backends() -> list[api.Backend]:
     return [BACKEND]
 
 
-@flowmill.hookimpl
-def flowmill_make_executor(backend: flowmill.Backend, options: Any,
-                           context: flowmill.RunContext) -> LinearExecutor | None:
+@api.hookimpl
+def flowmill_make_executor(backend: api.Backend, options: Any,
+                           context: api.RunContext) -> LinearExecutor | None:
     return LinearExecutor(context) if backend.name == "linear" else None

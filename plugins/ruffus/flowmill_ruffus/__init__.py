@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import flowmill
+import flowmill.backend as api
 
 from ._options import RuffusOptions
 
@@ -23,23 +23,26 @@ if TYPE_CHECKING:
 
 __all__ = ["RuffusOptions"]
 
-BACKEND = flowmill.Backend(
+BACKEND = api.Backend(
     name="ruffus",
     description="Ruffus schedules the whole graph as one pipeline, on processes or threads",
-    contract=1,
+    contract=2,
     options=RuffusOptions,
-    capabilities=flowmill.Capabilities(needs_pickle=True, shared_fs=True, timeouts=True, dependencies=True),
+    capabilities=lambda options: api.Capabilities(
+        needs_pickle=True, shared_fs=True, reports_starts=True,
+        timeouts="native" if options.mode == "multiprocess" else "none"),
+    modes={"multiprocess": {}, "multithread": {"mode": "multithread"}},
 )
 
 
-@flowmill.hookimpl
-def flowmill_backends() -> list[flowmill.Backend]:
+@api.hookimpl
+def flowmill_backends() -> list[api.Backend]:
     return [BACKEND]
 
 
-@flowmill.hookimpl
-def flowmill_make_executor(backend: flowmill.Backend, options: Any,
-                           context: flowmill.RunContext) -> "RuffusExecutor | None":
+@api.hookimpl
+def flowmill_make_executor(backend: api.Backend, options: Any,
+                           context: api.RunContext) -> "RuffusExecutor | None":
     if backend.name != "ruffus":
         return None
     from ._executor import RuffusExecutor

@@ -5,9 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Any, Mapping, Sequence
 
+import flowmill.backend as api
 from ruffus.ruffus_exceptions import RethrownJobError
-
-import flowmill
 
 from . import _pipeline
 from ._link import LinkServer, LocalLink
@@ -20,10 +19,10 @@ log = logging.getLogger("flowmill.ruffus")
 class RuffusExecutor:
     """Builds, runs and removes one Ruffus pipeline per ``run_graph`` call."""
 
-    def __init__(self, options: RuffusOptions, context: flowmill.RunContext) -> None:
+    def __init__(self, options: RuffusOptions, context: api.RunContext) -> None:
         self._options = options
         self._context = context
-        self._run_options = context.run_options or flowmill.RunOptions()
+        self._run_options = context.run_options or api.RunOptions()
         max_jobs = self._run_options.max_jobs
         self._n_procs = min(options.n_procs, max_jobs) if max_jobs else options.n_procs
         self._in_workers = options.mode == "multiprocess" and self._n_procs > 1
@@ -34,17 +33,17 @@ class RuffusExecutor:
 
     def _refuse_unsupported(self) -> None:
         if self._run_options.stop_on_first_crash:
-            raise flowmill.PluginError(
+            raise api.PluginError(
                 "backend 'ruffus' does not support stop_on_first_crash: Ruffus schedules the whole graph up "
                 "front; drop the option, or use a job-level backend such as 'linear'")
         if self._run_options.timeout is not None and not self._in_workers:
-            raise flowmill.PluginError(
+            raise api.PluginError(
                 f"backend 'ruffus' stops a node after timeout={self._run_options.timeout} only in worker "
                 f"processes, and this run has mode={self._options.mode!r} with {self._n_procs} job(s) at once "
                 "(n_procs, capped by max_jobs): use mode='multiprocess' with n_procs of 2 or more, or drop timeout")
 
-    def run_graph(self, graph: flowmill.ExecutionGraph, options: Mapping[str, Any],
-                  events: flowmill.GraphEvents) -> Sequence[str]:
+    def run_graph(self, graph: api.ExecutionGraph, options: Mapping[str, Any],
+                  events: api.GraphEvents) -> Sequence[str]:
         self._refuse_node_options(options)
         link = LocalLink(graph.jobs, events, self._context.started, self._details)
         self._links.append(link)
@@ -72,12 +71,12 @@ class RuffusExecutor:
     def _refuse_node_options(self, options: Mapping[str, Any]) -> None:
         differing = sorted(job_id for job_id, node_options in options.items() if node_options != self._options)
         if differing:
-            raise flowmill.PluginError(
+            raise api.PluginError(
                 f"node(s) {', '.join(differing[:5])} set ruffus options in plugin_args, but Ruffus schedules the "
                 "whole graph as one pipeline: n_procs, mode, printout, flowchart and dry_run apply to the run. "
                 "Pass them to wf.run() instead")
 
-    def _report_lost(self, graph: flowmill.ExecutionGraph, events: flowmill.GraphEvents,
+    def _report_lost(self, graph: api.ExecutionGraph, events: api.GraphEvents,
                      error: RethrownJobError) -> None:
         """Jobs never fail towards Ruffus, so this is Ruffus or the pool failing: every
         job not yet reported is lost, with Ruffus' own account in the crash file."""
@@ -85,7 +84,7 @@ class RuffusExecutor:
         details = {**self._details, "ruffus_error": str(error)}
         for job_id in graph.topological():
             if not events.blocked(job_id):
-                events.completed(flowmill.Completion(job_id, "lost", f"Ruffus stopped the pipeline: {raised}",
+                events.completed(api.Completion(job_id, "lost", f"Ruffus stopped the pipeline: {raised}",
                                                      details))
 
     def cancel(self, job_ids: Sequence[str]) -> None:

@@ -21,8 +21,7 @@ from multiprocessing.connection import Client, Connection, Listener
 from typing import Any, Callable, Mapping, Protocol, TypeVar
 
 import cloudpickle
-
-import flowmill
+import flowmill.backend as api
 
 from ._outcome import Outcome, execute
 from ._sandbox import sandbox
@@ -45,7 +44,7 @@ class LocalLink:
     """The driver's side: turns begin/end into the core's graph events; runs jobs in
     the calling thread."""
 
-    def __init__(self, jobs: Mapping[str, flowmill.Job], events: flowmill.GraphEvents,
+    def __init__(self, jobs: Mapping[str, api.Job], events: api.GraphEvents,
                  started: Callable[[str], None], details: Mapping[str, Any]) -> None:
         self._jobs = jobs
         self._events = events
@@ -53,7 +52,7 @@ class LocalLink:
         self._details = dict(details)
         self.cancelled = False
 
-    def begin(self, job_id: str) -> flowmill.Job | None:
+    def begin(self, job_id: str) -> api.Job | None:
         if self.cancelled or self._events.blocked(job_id):
             return None
         self._started(job_id)
@@ -62,7 +61,7 @@ class LocalLink:
     run = staticmethod(execute)
 
     def end(self, job_id: str, status: str, reason: str) -> None:
-        self._events.completed(flowmill.Completion(job_id, status, reason, self._details))  # type: ignore[arg-type]
+        self._events.completed(api.Completion(job_id, status, reason, self._details))  # type: ignore[arg-type]
 
 
 class LinkServer:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Literal
 
-import flowmill
+import flowmill.backend as api
 
 Outcome = tuple[Literal["done", "lost", "timeout"], str]
 """How a job ended and why: "lost" is retried up to the run's ``retries``; "timeout"
 (stopped after the run's ``timeout``) is reported lost without a retry."""
 
 
-def execute(job: flowmill.Job) -> Outcome:
+def execute(job: api.Job) -> Outcome:
     """Run one job; "lost" when it ended without writing its result or crash file."""
     try:
         job.execute()

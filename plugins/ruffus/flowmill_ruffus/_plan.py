@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import flowmill
+import flowmill.backend as api
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ class Stage:
         return first if len(self.units) == 1 else f"{first} (+{len(self.units) - 1} more)"
 
 
-def plan(graph: flowmill.ExecutionGraph) -> list[Stage]:
+def plan(graph: api.ExecutionGraph) -> list[Stage]:
     """Stages in dependency order (each follows only stages listed before it)."""
     parents, children = graph.parents, graph.children
     units: list[list[str]] = []

@@ -12,29 +12,30 @@ from __future__ import annotations
 
 from typing import Any
 
-import flowmill
+import flowmill.backend as api
 
 from ._options import SGEOptions
 
 __all__ = ["SGEOptions"]
 
-BACKEND = flowmill.Backend(
+BACKEND = api.Backend(
     name="sge",
     description="runs each node as a Grid Engine job through DRMAA (job by job, or the whole graph with -hold_jid)",
-    contract=1,
+    contract=2,
     options=SGEOptions,
-    capabilities=flowmill.Capabilities(needs_pickle=True, shared_fs=True, timeouts=True, dependencies=True,
-                                       reattach=True),
+    capabilities=lambda options: api.Capabilities(needs_pickle=True, shared_fs=True, timeouts="native",
+                                                  max_jobs=not options.graph),
+    modes={"job-level": {}, "graph": {"graph": True}},
 )
 
 
-@flowmill.hookimpl
-def flowmill_backends() -> list[flowmill.Backend]:
+@api.hookimpl
+def flowmill_backends() -> list[api.Backend]:
     return [BACKEND]
 
 
-@flowmill.hookimpl
-def flowmill_make_executor(backend: flowmill.Backend, options: SGEOptions, context: flowmill.RunContext) -> Any:
+@api.hookimpl
+def flowmill_make_executor(backend: api.Backend, options: SGEOptions, context: api.RunContext) -> Any:
     if backend.name != "sge":
         return None
     # Imported here, not at the top: every job imports this package (for

@@ -10,8 +10,8 @@ import json
 import threading
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
-import flowmill
-from flowmill._store import atomic_write
+import flowmill.backend as api
+from flowmill.backend import atomic_write
 
 from . import _records as records
 from . import _spec as spec
@@ -20,7 +20,7 @@ from ._options import SGEOptions
 from ._outcome import Kind, judge, judge_reattached
 from ._session import DrmaaSession
 
-Finished = Callable[[flowmill.Job, Kind, flowmill.Completion], None]
+Finished = Callable[[api.Job, Kind, api.Completion], None]
 
 _ALIVE = {"queued_active", "system_on_hold", "user_on_hold", "user_system_on_hold", "running",
           "system_suspended", "user_suspended", "user_system_suspended"}
@@ -30,7 +30,7 @@ _ALIVE = {"queued_active", "system_on_hold", "user_on_hold", "user_system_on_hol
 class Cluster:
     """The DRMAA session of one run and the jobs it knows, by Grid Engine id."""
 
-    def __init__(self, installation: Installation, options: SGEOptions, context: flowmill.RunContext,
+    def __init__(self, installation: Installation, options: SGEOptions, context: api.RunContext,
                  on_finished: Finished, on_dead: Callable[[str], None]) -> None:
         self.cell = installation.cell_id
         self.token = context.run_id
@@ -42,7 +42,7 @@ class Cluster:
             atomic_write(self.env_file, json.dumps(rest, sort_keys=True).encode())
         self._on_finished = on_finished
         self._lock = threading.Lock()
-        self._jobs: dict[str, tuple[flowmill.Job, str | None]] = {}
+        self._jobs: dict[str, tuple[api.Job, str | None]] = {}
         self._sge_ids: dict[str, str] = {}
         self._early: dict[str, dict[str, Any]] = {}
         self.session = DrmaaSession(installation, self._finished, on_dead, patience=options.scheduler_patience)
@@ -51,7 +51,7 @@ class Cluster:
         with self._lock:
             return self._sge_ids.get(job_id)
 
-    def _track(self, job: flowmill.Job, sge_id: str, token: str | None) -> None:
+    def _track(self, job: api.Job, sge_id: str, token: str | None) -> None:
         with self._lock:
             self._jobs[sge_id] = (job, token)
             self._sge_ids[job.id] = sge_id
@@ -85,7 +85,7 @@ class Cluster:
                     for where, tokens in checks]
         answer = self.session.request("verify", requests)
         if "refused" in answer:
-            raise flowmill.PluginError(f"sge backend: {answer['refused']}: Grid Engine refuses the job "
+            raise api.PluginError(f"sge backend: {answer['refused']}: Grid Engine refuses the job "
                                        f"({answer['error']}); fix the option and run again. Nothing was "
                                        "submitted")
 
@@ -93,7 +93,7 @@ class Cluster:
         tokens = ["-b", "y", *spec.split_qsub_args(options.qsub_args, "the run's options")]
         self.verify([(f"the run's qsub_args={options.qsub_args!r}", tokens)])
 
-    def submit(self, jobs: Sequence[flowmill.Job], requests: Sequence[dict[str, Any]],
+    def submit(self, jobs: Sequence[api.Job], requests: Sequence[dict[str, Any]],
                options: Mapping[str, SGEOptions]) -> dict[str, str]:
         """Submit in order; on a refusal delete what this call submitted and raise an
         error naming the node and its qsub_args."""
@@ -106,14 +106,14 @@ class Cluster:
         if "refused" in answer:
             self.delete(list(submitted.values()))
             node = answer["refused"]
-            raise flowmill.PluginError(
+            raise api.PluginError(
                 f"sge backend: node {node!r}: Grid Engine refused its job ({answer['error']}). Check its "
                 f"qsub_args={options[node].qsub_args!r} (the run's qsub_args plus the node's plugin_args) and "
                 "node.resources; the jobs of this run were deleted")
         return submitted
 
-    def adopt(self, jobs: Iterable[flowmill.Job],
-              may_adopt: Callable[[flowmill.Job, Mapping[str, Any]], bool]) -> dict[str, tuple[str, str | None]]:
+    def adopt(self, jobs: Iterable[api.Job],
+              may_adopt: Callable[[api.Job, Mapping[str, Any]], bool]) -> dict[str, tuple[str, str | None]]:
         """Re-attach to jobs an earlier run recorded and that still run the same
         computation (and that ``may_adopt(job, adopted so far)`` accepts); delete
         recorded jobs that are stale. Returns node id -> (SGE id, token of its result)."""
@@ -128,7 +128,7 @@ class Cluster:
             sge_id = record["sge_job_id"]
             if status.get(sge_id) not in _ALIVE:
                 records.remove(job.dir)
-            elif record.get("fingerprint") == records.fingerprint(job) and may_adopt(job, adopted):
+            elif record.get("fingerprint") == job.fingerprint() and may_adopt(job, adopted):
                 adopted[job.id] = (sge_id, record.get("token"))
                 self._track(job, sge_id, record.get("token"))
             else:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import shlex
 from typing import Mapping, Sequence
 
-import flowmill
+import flowmill.backend as api
 
 from . import _spec as spec
 from ._options import SGEOptions
@@ -19,14 +19,14 @@ from ._options import SGEOptions
 class DryRunExecutor:
     """A graph-level executor that only describes the jobs."""
 
-    def __init__(self, options: SGEOptions, context: flowmill.RunContext) -> None:
+    def __init__(self, options: SGEOptions, context: api.RunContext) -> None:
         self.options = options
         self.run_options = context.run_options
         self.token = context.run_id
         self.workdir = context.workflow_dir
 
-    def run_graph(self, graph: flowmill.ExecutionGraph, options: Mapping[str, SGEOptions],
-                  events: flowmill.GraphEvents) -> Sequence[str]:
+    def run_graph(self, graph: api.ExecutionGraph, options: Mapping[str, SGEOptions],
+                  events: api.GraphEvents) -> Sequence[str]:
         grace = self.run_options.result_grace
         timeout = self.run_options.timeout if self.options.graph else None
         env_file = spec.environment_file(self.workdir, spec.job_environment()[1])

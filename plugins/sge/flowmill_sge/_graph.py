@@ -13,7 +13,7 @@ from __future__ import annotations
 import queue
 from typing import Any, Iterable, Mapping, Sequence
 
-import flowmill
+import flowmill.backend as api
 
 from . import _spec as spec
 from ._cluster import Cluster
@@ -25,7 +25,7 @@ from ._outcome import Kind
 class SGEGraphExecutor:
     """Queues the remaining graph with dependencies, then reports as jobs end."""
 
-    def __init__(self, installation: Installation, options: SGEOptions, context: flowmill.RunContext) -> None:
+    def __init__(self, installation: Installation, options: SGEOptions, context: api.RunContext) -> None:
         self.options = options
         self.run_options = context.run_options
         self._inbox: "queue.SimpleQueue[tuple[Any, ...]]" = queue.SimpleQueue()
@@ -33,11 +33,11 @@ class SGEGraphExecutor:
         self.cluster = Cluster(installation, options, context, self._finished,
                                lambda why: self._inbox.put(("dead", why)))
 
-    def _finished(self, job: flowmill.Job, kind: Kind, completion: flowmill.Completion) -> None:
+    def _finished(self, job: api.Job, kind: Kind, completion: api.Completion) -> None:
         self._inbox.put(("finished", job.id, kind, completion))
 
-    def run_graph(self, graph: flowmill.ExecutionGraph, options: Mapping[str, SGEOptions],
-                  events: flowmill.GraphEvents) -> Sequence[str]:
+    def run_graph(self, graph: api.ExecutionGraph, options: Mapping[str, SGEOptions],
+                  events: api.GraphEvents) -> Sequence[str]:
         run = _GraphRun(self, graph, options, events)
         run.submit(graph.topological(), adopt=True)
         if not self.options.wait:
@@ -57,8 +57,8 @@ class _GraphRun:
     """The state of one ``run_graph`` call: which nodes are still owed a report,
     which SGE job computes each, and how often each was tried."""
 
-    def __init__(self, executor: SGEGraphExecutor, graph: flowmill.ExecutionGraph,
-                 options: Mapping[str, SGEOptions], events: flowmill.GraphEvents) -> None:
+    def __init__(self, executor: SGEGraphExecutor, graph: api.ExecutionGraph,
+                 options: Mapping[str, SGEOptions], events: api.GraphEvents) -> None:
         self.executor = executor
         self.cluster = executor.cluster
         self.graph = graph
@@ -176,7 +176,7 @@ class _GraphRun:
         while self.remaining:
             item = self.executor._inbox.get()
             if item[0] == "dead":
-                raise flowmill.PluginError(f"sge backend: lost the DRMAA session: {item[1]}")
+                raise api.PluginError(f"sge backend: lost the DRMAA session: {item[1]}")
             if item[0] == "cancelled":
                 return []
             _, job_id, kind, completion = item
@@ -184,7 +184,7 @@ class _GraphRun:
                 self._settle(job_id, kind, completion)
         return []
 
-    def _settle(self, job_id: str, kind: Kind, completion: flowmill.Completion) -> None:
+    def _settle(self, job_id: str, kind: Kind, completion: api.Completion) -> None:
         if kind == "blocked" and self.events.blocked(job_id):
             self.remaining.discard(job_id)
             self._skip_dependants(job_id)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import queue
 from typing import Sequence
 
-import flowmill
+import flowmill.backend as api
 
 from . import _spec as spec
 from ._cluster import Cluster
@@ -23,21 +23,21 @@ class SGEJobExecutor:
 
     slots = None
 
-    def __init__(self, installation: Installation, options: SGEOptions, context: flowmill.RunContext) -> None:
-        self._done: "queue.SimpleQueue[flowmill.Completion | str]" = queue.SimpleQueue()
+    def __init__(self, installation: Installation, options: SGEOptions, context: api.RunContext) -> None:
+        self._done: "queue.SimpleQueue[api.Completion | str]" = queue.SimpleQueue()
         self.cluster = Cluster(installation, options, context, self._finished, self._done.put)
 
-    def _finished(self, job: flowmill.Job, kind: Kind, completion: flowmill.Completion) -> None:
+    def _finished(self, job: api.Job, kind: Kind, completion: api.Completion) -> None:
         self._done.put(completion)
 
-    def submit(self, job: flowmill.Job, options: SGEOptions) -> None:
+    def submit(self, job: api.Job, options: SGEOptions) -> None:
         if self.cluster.adopt([job], lambda job, adopted: True):
             return
         job.write()
         request = spec.request(job, options, spec.launch_command(job, self.cluster.env_file), self.cluster.env)
         self.cluster.submit([job], [request], {job.id: options})
 
-    def submit_batch(self, jobs: Sequence[flowmill.Job], options: SGEOptions) -> None:
+    def submit_batch(self, jobs: Sequence[api.Job], options: SGEOptions) -> None:
         """The ready elements of one MapNode, as one job array (runBulkJobs)."""
         adopted = self.cluster.adopt(jobs, lambda job, adopted: True)
         fresh = [job for job in jobs if job.id not in adopted]
@@ -49,7 +49,7 @@ class SGEJobExecutor:
             request = spec.array_request(fresh, options, self.cluster.env_file, self.cluster.env)
             self.cluster.submit(fresh, [request], {job.id: options for job in fresh})
 
-    def wait(self, timeout: float | None) -> Sequence[flowmill.Completion]:
+    def wait(self, timeout: float | None) -> Sequence[api.Completion]:
         try:
             first = self._done.get(timeout=timeout)
         except queue.Empty:
@@ -62,7 +62,7 @@ class SGEJobExecutor:
                 break
         for item in items:
             if isinstance(item, str):
-                raise flowmill.PluginError(f"sge backend: lost the DRMAA session: {item}")
+                raise api.PluginError(f"sge backend: lost the DRMAA session: {item}")
         return items  # type: ignore[return-value]
 
     def cancel(self, job_ids: Sequence[str]) -> None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
 
-import flowmill
+import flowmill.backend as api
 
 DEFAULT_SGE_ROOT = "/var/lib/gridengine"
 DEFAULT_SGE_CELL = "default"
@@ -63,19 +63,19 @@ def locate(environ: Mapping[str, str] = os.environ) -> Installation:
     sge_cell = environ.get("SGE_CELL") or DEFAULT_SGE_CELL
     act_qmaster = Path(sge_root, sge_cell, "common", "act_qmaster")
     if not act_qmaster.is_file():
-        raise flowmill.PluginError(
+        raise api.PluginError(
             f"sge backend: no Grid Engine cell at {act_qmaster.parent.parent} (SGE_ROOT={sge_root}, "
             f"SGE_CELL={sge_cell}). On a cluster, load the site's settings (source "
             "$SGE_ROOT/$SGE_CELL/common/settings.sh) so SGE_ROOT and SGE_CELL are set; on a Debian machine, "
             "install gridengine-client (or run scripts/sge/start.sh for a single-host test cell)")
     library = environ.get("DRMAA_LIBRARY_PATH")
     if library and not os.path.isfile(library):
-        raise flowmill.PluginError(f"sge backend: DRMAA_LIBRARY_PATH={library} does not exist; point it at "
+        raise api.PluginError(f"sge backend: DRMAA_LIBRARY_PATH={library} does not exist; point it at "
                                    "libdrmaa.so from your Grid Engine (or unset it to let flowmill search)")
     if not library:
         library = next((path for path in _library_candidates(sge_root) if os.path.isfile(path)), None)
     if not library:
-        raise flowmill.PluginError(
+        raise api.PluginError(
             f"sge backend: found no DRMAA library (looked at {', '.join(_library_candidates(sge_root))}). "
             "Install it (Debian: apt-get install gridengine-drmaa1.0) or set DRMAA_LIBRARY_PATH to your "
             "site's libdrmaa.so")

@@ -1,4 +1,4 @@
-"""How a finished Grid Engine job becomes a :class:`flowmill.Completion`.
+"""How a finished Grid Engine job becomes a :class:`api.Completion`.
 
 The worker exits 0 when its node succeeded and ``WORKER_FAILED_EXIT`` when the node
 failed and its crash file is written: both are ``done`` (the core reads which from the
@@ -11,9 +11,8 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-import flowmill
+import flowmill.backend as api
 
-from . import _records as records
 from . import _spec as spec
 
 GUARD_BLOCKED_EXIT = 13
@@ -21,20 +20,6 @@ GUARD_BLOCKED_EXIT = 13
 produce its result in this submission (see ``launch``)."""
 
 Kind = Literal["done", "lost", "blocked"]
-
-_TAIL_LINES = 20
-
-
-def _tail(path: str) -> str:
-    try:
-        with open(path, "rb") as handle:
-            handle.seek(0, 2)
-            handle.seek(max(0, handle.tell() - 8192))
-            lines = handle.read().decode(errors="replace").splitlines()
-    except OSError:
-        return ""
-    return "\n".join(lines[-_TAIL_LINES:])
-
 
 def _reason(sge_id: str, info: dict[str, Any]) -> tuple[Kind, str]:
     if info.get("never_started"):
@@ -56,7 +41,7 @@ def _reason(sge_id: str, info: dict[str, Any]) -> tuple[Kind, str]:
                     f"h_rt or h_vmem, or a failure to start{extra})")
 
 
-def judge(job: flowmill.Job, sge_id: str, info: dict[str, Any]) -> tuple[Kind, flowmill.Completion]:
+def judge(job: api.Job, sge_id: str, info: dict[str, Any]) -> tuple[Kind, api.Completion]:
     """Classify a finished job and build its completion."""
     kind, reason = _reason(sge_id, info)
     logs = spec.log_paths(job)
@@ -65,19 +50,19 @@ def judge(job: flowmill.Job, sge_id: str, info: dict[str, Any]) -> tuple[Kind, f
         if info.get(key) is not None:
             details[key] = info[key]
     if kind == "lost":
-        tail = _tail(logs["stderr"])
+        tail = api.tail(logs["stderr"])
         if tail:
             details["stderr_tail"] = tail
     status: Literal["done", "lost"] = "done" if kind == "done" else "lost"
-    return kind, flowmill.Completion(job.id, status=status, reason=reason, details=details)
+    return kind, api.Completion(job.id, status=status, reason=reason, details=details)
 
 
-def judge_reattached(job: flowmill.Job, sge_id: str, token: str | None, status: str) -> flowmill.Completion:
+def judge_reattached(job: api.Job, sge_id: str, token: str | None, status: str) -> api.Completion:
     """A job of an earlier run ended while this run watched it; DRMAA cannot say how,
     so the store tells: its own result or crash file means it ran to its end."""
     details = {"sge_job_id": sge_id, "reattached": True, **spec.log_paths(job)}
-    if records.result_token(job.dir) == token or records.has_crash(job.dir):
-        return flowmill.Completion(job.id, details=details)
-    return flowmill.Completion(job.id, status="lost", details=details,
+    if api.result_token(job.dir) == token or api.has_crash(job.dir):
+        return api.Completion(job.id, details=details)
+    return api.Completion(job.id, status="lost", details=details,
                                reason=f"re-attached Grid Engine job {sge_id} ended ({status}) without writing "
                                       "a result (deleted, or killed by a limit?)")

@@ -12,22 +12,15 @@ import os
 from pathlib import Path
 from typing import Any
 
-import flowmill
-from flowmill._store import CRASH, atomic_write, read_header
+import flowmill.backend as api
+from flowmill.backend import atomic_write, has_crash
 
 RECORD = "sge_job.json"
 BLOCKED = "sge_blocked"
 
 
-def fingerprint(job: flowmill.Job) -> str:
-    """What the job computes, independent of upstream values: its code, version,
-    inputs and which upstream outputs it reads. A recorded job is only adopted when
-    this matches, so an edited node is never answered by a stale job."""
-    return job.compute_hash(lambda ref: f"{ref.job_id}.{ref.output}")
-
-
-def write(job: flowmill.Job, sge_id: str, cell: str, token: str | None) -> None:
-    record = {"sge_job_id": sge_id, "cell": cell, "token": token, "fingerprint": fingerprint(job)}
+def write(job: api.Job, sge_id: str, cell: str, token: str | None) -> None:
+    record = {"sge_job_id": sge_id, "cell": cell, "token": token, "fingerprint": job.fingerprint()}
     atomic_write(Path(job.dir) / RECORD, json.dumps(record).encode())
 
 
@@ -44,16 +37,6 @@ def remove(node_dir: Path) -> None:
         os.unlink(Path(node_dir) / RECORD)
     except FileNotFoundError:
         pass
-
-
-def result_token(node_dir: Path) -> str | None:
-    """The token of the run that wrote the node's current result (None: no result)."""
-    header = read_header(Path(node_dir))
-    return None if header is None else header.get("token")
-
-
-def has_crash(node_dir: Path) -> bool:
-    return (Path(node_dir) / CRASH).exists()
 
 
 def mark_blocked(node_dir: Path, token: str) -> None:

@@ -19,7 +19,7 @@ from concurrent.futures import Future
 from multiprocessing.connection import Connection
 from typing import Any, Callable
 
-import flowmill
+import flowmill.backend as api
 
 from ._locate import Installation
 
@@ -32,7 +32,7 @@ START_TIMEOUT = 120.0
 is restarting answers after 10-20 s; transient errors are retried within this)."""
 
 
-class SessionError(flowmill.PluginError):
+class SessionError(api.PluginError):
     """The DRMAA session could not be opened or died."""
 
 

@@ -19,8 +19,8 @@ import sys
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
-import flowmill
-from flowmill._store import atomic_write
+import flowmill.backend as api
+from flowmill.backend import atomic_write
 
 from ._options import SGEOptions
 
@@ -73,7 +73,7 @@ def _requested(tokens: Sequence[str]) -> tuple[set[str], set[str]]:
     return flags, resources
 
 
-def resource_arguments(resources: flowmill.Resources, options: SGEOptions, given: Sequence[str]) -> list[str]:
+def resource_arguments(resources: api.Resources, options: SGEOptions, given: Sequence[str]) -> list[str]:
     """``-pe``/``-l`` requests for the node's typed resources that ``given`` lacks."""
     flags, names = _requested(given)
     extra: list[str] = []
@@ -94,16 +94,16 @@ def split_qsub_args(qsub_args: str, where: str) -> list[str]:
     try:
         given = shlex.split(qsub_args)
     except ValueError as exc:
-        raise flowmill.ValidationError(f"{where}: qsub_args={qsub_args!r} cannot be parsed ({exc}); "
+        raise api.ValidationError(f"{where}: qsub_args={qsub_args!r} cannot be parsed ({exc}); "
                                        "check its quotes") from None
     spaced = [token for token in given if not token or any(ch.isspace() for ch in token)]
     if spaced:
-        raise flowmill.ValidationError(f"{where}: qsub_args={qsub_args!r} has the argument {spaced[0]!r} with "
+        raise api.ValidationError(f"{where}: qsub_args={qsub_args!r} has the argument {spaced[0]!r} with "
                                        "whitespace, which a DRMAA native specification cannot carry")
     return given
 
 
-def native_spec(job: flowmill.Job, options: SGEOptions, *, time_limit: float | None = None) -> list[str]:
+def native_spec(job: api.Job, options: SGEOptions, *, time_limit: float | None = None) -> list[str]:
     """The native specification tokens of one node. ``time_limit`` (seconds) becomes
     ``-l h_rt`` unless the node already states a run time."""
     given = split_qsub_args(options.qsub_args, f"node {job.id!r}")
@@ -115,11 +115,11 @@ def native_spec(job: flowmill.Job, options: SGEOptions, *, time_limit: float | N
     return ["-b", "y", *resource_arguments(resources, options, given), *given]
 
 
-def job_name(job: flowmill.Job) -> str:
+def job_name(job: api.Job) -> str:
     return "fm." + re.sub(r"[^A-Za-z0-9_.-]", "_", job.id)
 
 
-def request(job: flowmill.Job, options: SGEOptions, command: list[str], env: dict[str, str], *,
+def request(job: api.Job, options: SGEOptions, command: list[str], env: dict[str, str], *,
             after: Iterable[str] = (), time_limit: float | None = None) -> dict[str, Any]:
     """The submission the helper turns into a DRMAA job template; ``after`` lists
     keys (node ids) or SGE job ids the job is held on."""
@@ -136,7 +136,7 @@ def request(job: flowmill.Job, options: SGEOptions, command: list[str], env: dic
     }
 
 
-def _launcher(job: flowmill.Job, env_file: Path, expected: Iterable[tuple[str, str]], grace: float) -> list[str]:
+def _launcher(job: api.Job, env_file: Path, expected: Iterable[tuple[str, str]], grace: float) -> list[str]:
     """``flowmill_sge.launch`` loading the driver's environment from ``env_file`` and,
     in graph mode, first checking that each parent (token, node dir) produced its result."""
     command = [sys.executable, "-m", "flowmill_sge.launch", "--env", str(env_file)]
@@ -148,7 +148,7 @@ def _launcher(job: flowmill.Job, env_file: Path, expected: Iterable[tuple[str, s
     return command
 
 
-def launch_command(job: flowmill.Job, env_file: Path, expected: Iterable[tuple[str, str]] = (),
+def launch_command(job: api.Job, env_file: Path, expected: Iterable[tuple[str, str]] = (),
                    grace: float = 10.0) -> list[str]:
     """What a job runs: the core's worker with the driver's interpreter, behind the
     launcher."""
@@ -156,7 +156,7 @@ def launch_command(job: flowmill.Job, env_file: Path, expected: Iterable[tuple[s
             str(WORKER_FAILED_EXIT)]
 
 
-def array_request(jobs: Sequence[flowmill.Job], options: SGEOptions, env_file: Path, env: dict[str, str], *,
+def array_request(jobs: Sequence[api.Job], options: SGEOptions, env_file: Path, env: dict[str, str], *,
                   expected: Iterable[tuple[str, str]] = (), per_task: Sequence[Sequence[tuple[str, str]]] = (),
                   grace: float = 10.0, after: Iterable[str] = (), after_ad: Iterable[str] = (),
                   time_limit: float | None = None) -> dict[str, Any]:
@@ -188,5 +188,5 @@ def array_request(jobs: Sequence[flowmill.Job], options: SGEOptions, env_file: P
     }
 
 
-def log_paths(job: flowmill.Job) -> dict[str, str]:
+def log_paths(job: api.Job) -> dict[str, str]:
     return {"stdout": str(Path(job.dir) / STDOUT), "stderr": str(Path(job.dir) / STDERR)}

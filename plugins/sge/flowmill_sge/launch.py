@@ -33,9 +33,10 @@ import time
 from pathlib import Path
 
 from flowmill import worker
+from flowmill.backend import result_token
 
 from ._outcome import GUARD_BLOCKED_EXIT
-from ._records import gave_up, mark_blocked, result_token
+from ._records import gave_up, mark_blocked
 from ._spec import STDERR, STDOUT
 
 

@@ -15,7 +15,7 @@ import textwrap
 from pathlib import Path, PurePath
 from typing import Any, Callable, Literal
 
-from ._files import File
+from .files import File
 
 HashMethod = Literal["content", "timestamp"]
 

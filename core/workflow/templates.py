@@ -15,7 +15,7 @@ import shlex
 import string
 from typing import Any, Mapping, Sequence
 
-from ._errors import ValidationError
+from .._errors import ValidationError
 
 _ROOT = re.compile(r"[^.\[]*")
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")

@@ -13,14 +13,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
-from . import _store as store
-from ._errors import FlowmillError, ValidationError
-from ._hashing import HashMethod
-from ._node import Node
-from ._task import Task
+from .._errors import FlowmillError, ValidationError
+from ..store import results as store
+from ..store.hashing import HashMethod
+from .node import Node
+from .task import Task
 
 if TYPE_CHECKING:
-    from ._job import Job
+    from ..execution.job import Job
 
 
 class MapElementFailed(FlowmillError):
@@ -92,7 +92,7 @@ def element_job(map_id: str, map_dir: Path, index: int, task: Task, inputs: dict
                 refs: dict[str, Any], **options: Any) -> "Job":
     """Element ``index`` of a MapNode: job ``<map>#<index>`` in ``<map dir>/_map/<index>``,
     the same whether the graph holds it or the map's own job runs it."""
-    from ._job import Job
+    from ..execution.job import Job
 
     return Job(f"{map_id}#{index}", map_dir / "_map" / str(index), task, inputs, refs, **options)
 

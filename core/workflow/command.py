@@ -20,13 +20,13 @@ import typing
 from pathlib import Path
 from typing import Any, Mapping, Sequence, Union
 
-from . import _store as store
-from ._errors import FlowmillError, ValidationError
-from ._files import File
-from ._node import Node
-from ._processes import kill_process_tree
-from ._task import MANDATORY
-from ._templates import placeholders, render_arguments, render_name, render_shell
+from .._errors import FlowmillError, ValidationError
+from .._processes import kill_process_tree
+from ..store import results as store
+from ..store.files import File
+from .node import Node
+from .task import MANDATORY
+from .templates import placeholders, render_arguments, render_name, render_shell
 
 InputSpec = Union[type, tuple[type, Any]]
 """How an input is declared: its type (mandatory input) or ``(type, default)``."""

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, fields
 from typing import Any, Mapping
 
-from ._errors import ValidationError
+from .._errors import ValidationError
 
 _WALLTIME = re.compile(r"^(\d+):([0-5]\d):([0-5]\d)$")
 
@@ -23,13 +23,6 @@ class Resources:
     cpus: int | None = None
     mem_gb: float | None = None
     walltime: str | None = None
-
-    @property
-    def walltime_seconds(self) -> int | None:
-        if self.walltime is None:
-            return None
-        hours, minutes, seconds = (int(part) for part in _WALLTIME.match(self.walltime).groups())  # type: ignore[union-attr]
-        return hours * 3600 + minutes * 60 + seconds
 
     @classmethod
     def parse(cls, node: str, value: "Resources | Mapping[str, Any] | None") -> "Resources":

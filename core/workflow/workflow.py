@@ -7,11 +7,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, Union
 
-from ._errors import ValidationError
-from ._node import Node, check_name
+from .._errors import ValidationError
+from ..execution.session import Session
+from .build import build_graph
+from .node import Node, check_name
 
 if TYPE_CHECKING:
-    from ._result import RunResult
+    from ..execution.result import RunResult
 
 Element = Union[Node, "Workflow"]
 
@@ -140,8 +142,6 @@ class Workflow:
         :class:`~flowmill.WorkflowError` if nodes failed, after running everything
         that did not depend on them.
         """
-        from ._run import run_workflow
-
         if inseries:
             plugin = "linear"
         merged = dict(plugin_args or {})
@@ -149,7 +149,8 @@ class Workflow:
         if clash:
             raise ValidationError(f"option(s) {clash} given both as keywords and in plugin_args; give each once")
         merged.update(options)
-        return run_workflow(self, plugin or "linear", merged)
+        session = Session(self.name, self.base_dir, plugin or "linear", merged)
+        return session.run(build_graph(self, session.workflow_dir, session.run_options.hash_method))
 
     def __repr__(self) -> str:
         return f"Workflow({self.name!r}, {len(self._elements)} elements)"

@@ -7,8 +7,8 @@ import inspect
 from pathlib import Path
 from typing import Any, Callable, Mapping, Protocol, Sequence
 
-from ._errors import FlowmillError
-from ._hashing import code_digest
+from .._errors import FlowmillError
+from ..store.hashing import code_digest
 
 MANDATORY = inspect.Parameter.empty
 

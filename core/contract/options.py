@@ -13,7 +13,7 @@ import typing
 from dataclasses import dataclass, field
 from typing import Any, Literal, Mapping
 
-from ._errors import PluginError
+from .._errors import PluginError
 
 
 @dataclass(frozen=True)

@@ -14,18 +14,18 @@ import socket
 import sys
 import time
 from pathlib import Path
-from typing import Any, Callable, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Callable, Mapping, NamedTuple
 
 import cloudpickle
 
-from . import _store as store
-from ._crash import crash_record, exception_record
-from ._hashing import HashMethod, value_digest
-from ._resources import Resources
-from ._task import Task
+from ..contract.resources import Resources
+from ..contract.states import NodeState
+from ..store import results as store
+from ..store.crash import crash_record, exception_record
+from ..store.hashing import HashMethod, value_digest
 
-Outcome = Literal["ran", "cached", "failed"]
-
+if TYPE_CHECKING:
+    from ..workflow.task import Task
 
 class Ref(NamedTuple):
     """An input read from an upstream job's stored output."""
@@ -91,6 +91,13 @@ class Job:
             h.update(f"{name}<{digest};".encode())
         return h.hexdigest()
 
+    def fingerprint(self) -> str:
+        """What the job computes, independent of upstream values: its code, version,
+        inputs and which upstream outputs it reads. A scheduler's record of a job in
+        flight is adopted by a later run only when this matches, so an edited node is
+        never answered by a stale job."""
+        return self.compute_hash(lambda ref: f"{ref.job_id}.{ref.output}")
+
     def input_values(self) -> dict[str, Any]:
         values = dict(self.inputs)
         loaded: dict[str, dict[str, Any]] = {}
@@ -114,7 +121,7 @@ class Job:
             raise UpstreamMissing(f"the result of upstream node {ref.job_id!r} is missing from {ref.dir}")
         return header["digests"][ref.output]
 
-    def execute(self) -> Outcome:
+    def execute(self) -> NodeState:
         """Run the job here and store its result or its crash file; never raises for
         a failure of the node's own code."""
         self.dir.mkdir(parents=True, exist_ok=True)
@@ -124,7 +131,7 @@ class Job:
             if self.hash is None:
                 self.hash = self.compute_hash(self._stored_digest)
                 if store.valid_header(self.dir, self.hash) is not None:
-                    return "cached"
+                    return NodeState.CACHED
             values = self.input_values()
             started = time.time()
             outputs = self.task.run(values, self.dir)
@@ -137,13 +144,13 @@ class Job:
                 "duration": time.time() - started,
             }
             store.write_result(self.dir, header, outputs)
-            return "ran"
+            return NodeState.RAN
         except Exception as exc:
             store.write_crash(self.dir, exception_record(node=self.id, node_dir=self.dir,
                                                          task=self.task.describe(), exc=exc,
                                                          inputs=values if values is not None else self.inputs))
             self.write()
-            return "failed"
+            return NodeState.FAILED
 
     def write(self) -> Path:
         """Save the job as ``job.pkl`` in its node dir (what the worker runs)."""
@@ -156,7 +163,7 @@ class Job:
         """The command line that runs this job's file on a host seeing the store."""
         return [python, "-m", "flowmill.worker", str(self.dir / store.JOB)]
 
-    def crash(self, error: str, error_type: str, details: dict[str, Any]) -> Path:
+    def crash(self, error: str, error_type: str, details: Mapping[str, Any]) -> Path:
         """Write the crash file of a job that could not report for itself."""
         return store.write_crash(self.dir, crash_record(node=self.id, node_dir=self.dir,
                                                         task=self.task.describe(), error=error,

@@ -20,16 +20,26 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path, PurePath
-from typing import Any, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
-from ._errors import ValidationError
-from ._hashing import HashMethod
-from ._job import Job, Ref
-from ._mapping import GatherTask, JoinNode, MapNode, MapTask, UniqueJoinTask, element_job, elements
-from ._node import Node
-from ._resources import Resources
-from ._task import MANDATORY
-from ._workflow import Edge
+from .._errors import ValidationError
+from ..contract.resources import Resources
+from ..execution.job import Job, Ref
+from ..store.hashing import HashMethod
+from .mapping import (
+    GatherTask,
+    JoinNode,
+    MapNode,
+    MapTask,
+    UniqueJoinTask,
+    element_job,
+    elements,
+)
+from .node import Node
+from .task import MANDATORY
+
+if TYPE_CHECKING:
+    from .workflow import Edge
 
 Ctx = tuple[int, ...]
 _UNSAFE = re.compile(r"[^A-Za-z0-9._+-]+")

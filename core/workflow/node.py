@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
-from ._errors import ValidationError
-from ._resources import Resources
-from ._task import MANDATORY, FunctionTask, Task
+from .._errors import ValidationError
+from ..contract.resources import Resources
+from .task import MANDATORY, FunctionTask, Task
 
 if TYPE_CHECKING:
-    from ._workflow import Workflow
+    from .workflow import Workflow
 
 NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$")
 

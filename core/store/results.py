@@ -65,6 +65,17 @@ def valid_header(node_dir: Path, inputs_hash: str) -> dict[str, Any] | None:
     return None
 
 
+def result_token(node_dir: Path) -> str | None:
+    """The run token of the node's current result (None: no complete result). A
+    backend compares it with ``job.token`` to tell this run's result from an older one."""
+    header = read_header(Path(node_dir))
+    return None if header is None else header.get("token")
+
+
+def has_crash(node_dir: Path) -> bool:
+    return (Path(node_dir) / CRASH).exists()
+
+
 def write_crash(node_dir: Path, record: Mapping[str, Any]) -> Path:
     node_dir.mkdir(parents=True, exist_ok=True)
     path = node_dir / CRASH

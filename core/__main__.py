@@ -1,0 +1,5 @@
+"""``python -m flowmill``: the ``flowmill`` command."""
+
+from .cli import main
+
+main()

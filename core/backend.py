@@ -1,0 +1,58 @@
+"""Everything a backend author needs, and nothing a plugin should reach past: the
+declaration (:class:`Backend`, :class:`Capabilities`), the two executor shapes and
+what they exchange with the core (:class:`Job`, :class:`ExecutionGraph`,
+:class:`Completion`, :class:`Status`, :class:`Verdict`, :class:`GraphEvents`,
+:class:`RunContext`), and the helpers the bundled backends share (atomic writes into
+the result store, a completion queue, back-off, log tails, killing a process tree).
+
+A backend plugin imports ``flowmill.backend`` and ``flowmill.hookimpl``; every other
+module of the core is private and may change without notice. See docs/plugins.md.
+Names load on first use, so a batch job that imports one helper stays light.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ._lazy import lazy_names
+
+if TYPE_CHECKING:
+    pass
+
+_EXPORTS = {
+    "Backend": ".contract.types",
+    "CONTRACT_VERSION": ".contract.types",
+    "CRASH": ".store.results",
+    "Capabilities": ".contract.types",
+    "Completion": ".contract.types",
+    "CompletionQueue": ".contract.helpers",
+    "CrashKind": ".contract.states",
+    "ExecutionGraph": ".execution.graph",
+    "GraphEvents": ".contract.types",
+    "GraphExecutor": ".contract.types",
+    "Job": ".execution.job",
+    "JobExecutor": ".contract.types",
+    "NodeState": ".contract.states",
+    "PluginError": "._errors",
+    "RESULT": ".store.results",
+    "Ref": ".execution.job",
+    "Resources": ".contract.resources",
+    "RunContext": ".contract.types",
+    "RunInfo": ".contract.runinfo",
+    "RunOptions": ".contract.options",
+    "Status": ".contract.states",
+    "ValidationError": "._errors",
+    "Verdict": ".contract.states",
+    "atomic_write": ".store.results",
+    "backoff": ".contract.helpers",
+    "has_crash": ".store.results",
+    "hookimpl": ".contract.markers",
+    "kill_process_tree": "._processes",
+    "load_job": ".execution.job",
+    "result_token": ".store.results",
+    "tail": ".contract.helpers",
+}
+
+__all__ = sorted(_EXPORTS)
+
+__getattr__, __dir__ = lazy_names("flowmill", _EXPORTS, globals())

@@ -1,0 +1,138 @@
+"""The driver for executors that take the whole remaining graph (``GraphExecutor``).
+
+``run_graph`` runs on a thread of its own; the driver thread delivers observer events,
+cancels what the runner settled without the executor (dependants of a failure, a stop
+at the first crash, expired timeouts) and stops everything on Ctrl-C. Completions and
+``blocked`` questions are answered by the runner in the executor's thread, so a
+failure is known before the executor asks about the failed node's children.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from typing import Any
+
+from ..contract.states import NodeState, Verdict
+from ..contract.types import Completion, GraphExecutor
+from .runner import Runner
+
+log = logging.getLogger("flowmill")
+
+_DONE = object()
+
+
+class GraphLevelDriver:
+    """Moves the remaining graph between the runner's policy and a graph-level executor."""
+
+    def __init__(self, runner: Runner) -> None:
+        self.runner = runner
+        self.executor: GraphExecutor = runner.executor
+        self.inbox: "queue.SimpleQueue[Any]" = queue.SimpleQueue()
+        self.outcome: dict[str, Any] = {}
+
+    def run(self) -> None:
+        runner = self.runner
+        remaining = self._uncached()
+        subgraph = runner.graph.subgraph(remaining)
+        for job in subgraph:
+            runner.submitted(job)
+        runner.emit = self._queue_event
+        runner.doomed = lambda job_ids: self.inbox.put(("cancel", job_ids))
+        try:
+            if remaining:
+                self._drive(subgraph, remaining)
+        finally:
+            self.executor.shutdown()
+            runner.emit = runner.notify_now
+        self._deliver_queued()
+        if "error" in self.outcome:
+            raise self.outcome["error"]
+        runner.unreported(remaining, set(self.outcome.get("pending") or ()))
+
+    def _uncached(self) -> list[str]:
+        """Ids of the jobs the executor must run, in topological order. A job can be
+        checked in the driver only when every parent is cached; below anything that
+        runs, the job computes its own key where it runs."""
+        runner = self.runner
+        remaining = []
+        for job_id in runner.graph.topological():
+            job = runner.graph.jobs[job_id]
+            if all(runner.states.get(p) == NodeState.CACHED for p in runner.graph.parents[job_id]):
+                if runner.try_cache(job):
+                    continue
+            else:
+                job.hash = None
+            remaining.append(job_id)
+        return remaining
+
+    def _queue_event(self, event: str, **kwargs: Any) -> None:
+        self.inbox.put(("event", event, kwargs))
+
+    def _drive(self, subgraph: Any, remaining: list[str]) -> None:
+        runner = self.runner
+        events = _GraphEvents(runner)
+
+        def target() -> None:
+            try:
+                self.outcome["pending"] = self.executor.run_graph(
+                    subgraph, {job_id: runner.node_options[job_id] for job_id in remaining}, events)
+            except BaseException as exc:
+                self.outcome["error"] = exc
+            finally:
+                self.inbox.put(_DONE)
+
+        thread = threading.Thread(target=target, name=f"flowmill-graph-{runner.info.run_id}", daemon=True)
+        thread.start()
+        try:
+            while (item := self._next()) is not _DONE:
+                self._handle(item)
+            runner.drain_started()
+        except BaseException:
+            with runner.lock:
+                unsettled = [job_id for job_id in remaining if job_id not in runner.states]
+            log.warning("run interrupted: cancelling %d job(s) of the graph", len(unsettled))
+            self.executor.cancel(unsettled)
+            thread.join(timeout=30)
+            raise
+
+    def _next(self) -> Any:
+        """The next item of the inbox; expires timeouts while waiting for it."""
+        while True:
+            try:
+                return self.inbox.get(timeout=self.runner.next_deadline_in())
+            except queue.Empty:
+                expired = self.runner.expire()
+                if expired:
+                    self.executor.cancel(expired)
+
+    def _handle(self, item: Any) -> None:
+        self.runner.drain_started()
+        if item[0] == "event":
+            self.runner.notify_now(item[1], **item[2])
+        elif item[0] == "cancel":
+            self.executor.cancel(item[1])
+
+    def _deliver_queued(self) -> None:
+        while not self.inbox.empty():
+            item = self.inbox.get()
+            if item is not _DONE and item[0] == "event":
+                self.runner.notify_now(item[1], **item[2])
+
+
+class _GraphEvents:
+    """What a graph-level executor talks to: the runner's decisions, callable from
+    any thread (the runner holds its lock for state changes)."""
+
+    def __init__(self, runner: Runner) -> None:
+        self._runner = runner
+
+    def completed(self, completion: Completion) -> Verdict:
+        verdict = self._runner.complete(completion)
+        if verdict == Verdict.RESUBMIT:
+            self._runner.submitted(self._runner.graph.jobs[completion.job_id])
+        return verdict
+
+    def blocked(self, job_id: str) -> bool:
+        return self._runner.blocked(job_id)

@@ -1,0 +1,148 @@
+"""One ``Workflow.run`` call: choose and configure the backend, refuse what it cannot
+honour, validate everything that can be checked before a job exists, then hand the
+execution graph to the runner."""
+
+from __future__ import annotations
+
+import logging
+import os
+import uuid
+from pathlib import Path
+from typing import Any, Mapping
+
+import cloudpickle
+
+from .._errors import FailedNode, PluginError, ValidationError, WorkflowError
+from ..contract.manager import find_backend, installed_backends, make_executor, notify
+from ..contract.options import (
+    RunOptions,
+    build_options,
+    merge_node_options,
+    option_fields,
+    options_as_dict,
+)
+from ..contract.runinfo import RunInfo
+from ..contract.states import NodeState
+from ..contract.types import Backend, Capabilities, RunContext
+from .graph import ExecutionGraph
+from .result import RunResult
+from .runner import Runner
+
+log = logging.getLogger("flowmill")
+
+
+def split_options(backend: Backend, values: Mapping[str, Any]) -> tuple[RunOptions, Any]:
+    """Separate the core's run options from the backend's and validate both."""
+    run_names = set(option_fields(RunOptions))
+    run_values = {k: v for k, v in values.items() if k in run_names}
+    backend_values = {k: v for k, v in values.items() if k not in run_names}
+    where = f"backend {backend.name!r}"
+    run_options = build_options(RunOptions, {**backend.run_defaults, **run_values}, where,
+                                also_valid=(backend.options,))
+    backend_options = build_options(backend.options, backend_values, where, also_valid=(RunOptions,))
+    return run_options, backend_options
+
+
+def node_options(graph: ExecutionGraph, backend: Backend, run_backend_options: Any) -> dict[str, Any]:
+    """Each job's backend options: the run's, with the node's ``plugin_args`` merged
+    over them. Keys another installed backend understands are left to that backend, so
+    one pipeline can carry SGE-only settings and still run on the laptop."""
+    own = set(option_fields(backend.options))
+    result: dict[str, Any] = {job.id: run_backend_options for job in graph if not job.plugin_args}
+    if len(result) == len(graph):
+        return result
+    foreign = {name for other, _ in installed_backends().values() for name in option_fields(other.options)}
+    base = options_as_dict(run_backend_options)
+    for job in graph:
+        if not job.plugin_args:
+            continue
+        ours = {k: v for k, v in job.plugin_args.items() if k in own or k == "overwrite"}
+        unknown = sorted(set(job.plugin_args) - own - foreign - {"overwrite"})
+        if unknown:
+            raise ValidationError(f"node {job.id!r}: plugin_args {unknown} are not options of any installed "
+                                  f"backend; options of {backend.name!r} are {sorted(own)}")
+        result[job.id] = build_options(backend.options, merge_node_options(base, ours),
+                                       f"node {job.id!r} plugin_args for backend {backend.name!r}")
+    return result
+
+
+def check_picklable(graph: ExecutionGraph, backend: Backend) -> None:
+    """Backends that ship jobs to other processes need every task and input to pickle;
+    find out now, naming the node, rather than after half the graph ran."""
+    seen: set[int] = set()
+    for job in graph:
+        if id(job.task) not in seen:
+            seen.add(id(job.task))
+            try:
+                cloudpickle.dumps(job.task)
+            except Exception as exc:
+                raise ValidationError(f"node {job.id!r}: its {job.task.describe()} cannot be pickled ({exc}), "
+                                      f"and backend {backend.name!r} sends jobs to other processes. Define it "
+                                      "at module level or avoid capturing unpicklable objects") from None
+        for name, value in job.inputs.items():
+            try:
+                cloudpickle.dumps(value)
+            except Exception as exc:
+                raise ValidationError(f"node {job.id!r}: input {name!r} ({type(value).__name__}) cannot be "
+                                      f"pickled ({exc}), and backend {backend.name!r} sends jobs to other "
+                                      "processes. Pass a path or plain data instead") from None
+
+
+UNSUPPORTED_FIX = {
+    "timeout": "drop timeout, or use a backend or mode that can stop a running node",
+    "max_jobs": "drop max_jobs, or use a mode in which the core submits job by job",
+}
+
+
+def refuse_unsupported(backend: Backend, capabilities: Capabilities, run_options: RunOptions) -> None:
+    """Refuse, before anything runs, a run option this backend (in this mode) cannot honour."""
+    unsupported = []
+    if run_options.timeout is not None and capabilities.timeouts == "none":
+        unsupported.append("timeout")
+    if run_options.max_jobs is not None and not capabilities.max_jobs:
+        unsupported.append("max_jobs")
+    if unsupported:
+        where = " with these options" if len(backend.modes) > 1 else ""
+        raise PluginError("; ".join(f"backend {backend.name!r} does not support the {name} option{where}: "
+                                    f"{UNSUPPORTED_FIX[name]}" for name in unsupported))
+
+
+class Session:
+    """One run, from the validated backend choice to its result. Created before the
+    execution graph is built, because the graph depends on run options
+    (``hash_method``) and the run's directory."""
+
+    def __init__(self, workflow_name: str, base_dir: "str | os.PathLike[str] | None", plugin: str,
+                 values: Mapping[str, Any]) -> None:
+        self.backend, self.plugin = find_backend(plugin)
+        self.run_options, self.backend_options = split_options(self.backend, values)
+        self.capabilities = self.backend.capabilities_for(self.backend_options)
+        refuse_unsupported(self.backend, self.capabilities, self.run_options)
+        self.workflow_name = workflow_name
+        self.workflow_dir = Path(base_dir or Path.cwd()).absolute() / workflow_name
+
+    def run(self, graph: ExecutionGraph) -> RunResult:
+        backend = self.backend
+        per_node = node_options(graph, backend, self.backend_options)
+        if self.capabilities.needs_pickle:
+            check_picklable(graph, backend)
+        self.workflow_dir.mkdir(parents=True, exist_ok=True)
+        run_id = uuid.uuid4().hex[:12]
+        info = RunInfo(run_id=run_id, workflow=self.workflow_name, workflow_dir=self.workflow_dir,
+                       backend=backend.name, n_jobs=len(graph))
+        runner = Runner(graph, None, self.run_options, per_node, info, self.capabilities)
+        context = RunContext(run_id=run_id, workflow_dir=self.workflow_dir, started=runner.job_started, log=log,
+                             run_options=self.run_options)
+        runner.executor = make_executor(backend, self.plugin, self.backend_options, context)
+        log.info("run %s of %s: %d node(s) on backend %s (pid %d)", run_id, self.workflow_name, len(graph),
+                 backend.name, os.getpid())
+        notify("flowmill_run_started", run=info)
+        states = runner.run()
+        result = RunResult(self.workflow_dir, run_id, graph.nodes, {job.id: job.dir for job in graph}, states,
+                           runner.crash_files)
+        notify("flowmill_run_finished", run=info, result=result)
+        failed = [job_id for job_id, state in states.items() if state == NodeState.FAILED]
+        if failed:
+            raise WorkflowError([FailedNode(name, runner.crash_files[name], runner.errors[name])
+                                 for name in failed], result)
+        return result
