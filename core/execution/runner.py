@@ -69,15 +69,6 @@ class Runner:
     def notify_now(self, event: str, **kwargs: Any) -> None:
         notify(event, run=self.info, **kwargs)
 
-    def run(self) -> dict[str, NodeState]:
-        from ..contract.types import GraphExecutor
-        from .graph_level import GraphLevelDriver
-        from .job_level import JobLevelDriver
-
-        driver = GraphLevelDriver if isinstance(self.executor, GraphExecutor) else JobLevelDriver
-        driver(self).run()
-        return self.states
-
     # -- starts and the timeout clock ------------------------------------------------
 
     def job_started(self, job_id: str) -> None:
