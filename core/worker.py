@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from .contract.states import NodeState
 from .execution.job import load_job
 
 
@@ -21,7 +22,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="exit status when the node fails (SGE puts a job exiting 100 in error state)")
     args = parser.parse_args(argv)
     outcome = load_job(args.jobfile).execute()
-    return args.failed_exit if outcome == "failed" else 0
+    return args.failed_exit if outcome == NodeState.FAILED else 0
 
 
 if __name__ == "__main__":
