@@ -5,6 +5,7 @@ the core, and the core's stage subpackages import each other in one direction on
 from __future__ import annotations
 
 import ast
+import itertools
 from collections import defaultdict
 from pathlib import Path
 from typing import Iterator
@@ -93,7 +94,7 @@ def core_import_graph() -> dict[str, dict[str, str]]:
     graph: dict[str, dict[str, str]] = defaultdict(dict)
     for path in sorted(CORE.rglob("*.py")):
         package = package_of(path)
-        module = ".".join([package, path.stem]) if path.stem != "__init__" else package
+        module = f"{package}.{path.stem}" if path.stem != "__init__" else package
         unit = unit_of(module) if module != PACKAGE else "__init__"
         graph[unit]
         tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
@@ -130,7 +131,7 @@ def find_cycle(graph: dict[str, dict[str, str]]) -> list[str]:
 def test_no_import_cycle_between_the_units_of_the_core():
     graph = core_import_graph()
     cycle = find_cycle(graph)
-    steps = [f"{a} -> {b} ({graph[a][b]})" for a, b in zip(cycle, cycle[1:])]
+    steps = [f"{a} -> {b} ({graph[a][b]})" for a, b in itertools.pairwise(cycle)]
     assert not cycle, "import cycle between core units:\n  " + "\n  ".join(steps)
 
 
