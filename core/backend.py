@@ -12,12 +12,7 @@ Names load on first use, so a batch job that imports one helper stays light.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from ._lazy import lazy_names
-
-if TYPE_CHECKING:
-    pass
 
 _EXPORTS = {
     "Backend": ".contract.types",
