@@ -100,3 +100,16 @@ def test_modes_run_jobs_where_they_say(tmp_path: Path) -> None:
     pids, threads = ran_in("capped", n_procs=2, mode="multiprocess", max_jobs=1)
     assert len(pids) == 1 and driver not in pids and len(threads) == 1
     assert not psutil.pid_exists(pids.pop())
+
+
+def test_threads_run_what_does_not_pickle(tmp_path: Path) -> None:
+    """multithread jobs stay in the driver process, so nothing is pickled: a lambda
+    over an open handle runs (worker processes refuse it up front)."""
+    lock = threading.Lock()
+    wf = flowmill.Workflow("unpicklable", base_dir=tmp_path)
+    node = flowmill.Node(lambda x: x + int(not lock.locked()), name="n")
+    node.inputs.x = 1
+    wf.add_nodes([node])
+    assert wf.run(plugin="ruffus", n_procs=2, mode="multithread")["n"].out == 2
+    with pytest.raises(flowmill.ValidationError, match="cannot be pickled"):
+        wf.run(plugin="ruffus", n_procs=2, mode="multiprocess")
