@@ -22,7 +22,7 @@ import signal
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import psutil
 import pytest
@@ -69,14 +69,13 @@ class PolicyCases:
     :meth:`node_plugin_args` if the backend has options."""
 
     backend: str
+    run: Callable[[Workflow, dict[str, Any]], RunResult]
+    """Both provided by ConformanceSuite."""
     timeout_seconds: float = 2.0
     """The run's ``timeout`` in the timeout case (its node would take 60 s)."""
     settle_seconds: float = 2.0
     """How long after a node's crash file appears its independent successors become
     ready, so the driver certainly learned of the crash before."""
-
-    def run(self, wf: Workflow, options: dict[str, Any]) -> RunResult:
-        raise NotImplementedError
 
     @pytest.fixture
     def lossy_options(self, options: dict[str, Any]) -> dict[str, Any]:
@@ -96,12 +95,13 @@ class PolicyCases:
 
     def _skip_unless_lossable(self, options: dict[str, Any]) -> None:
         if not self.capabilities(options).needs_pickle:
-            pytest.skip(f"backend {self.backend!r} runs jobs in the driver process (needs_pickle=False): "
-                        "a lost job would be the driver's own death")
+            pytest.skip(f"backend {self.backend!r} with options {options} runs jobs in the driver process "
+                        "(needs_pickle=False): a lost job would be the driver's own death")
 
     # -- lost jobs ------------------------------------------------------------------
 
     def test_lost_once_is_retried(self, tmp_path: Path, lossy_options: dict[str, Any]) -> None:
+        """The node kills its own process on its first attempt: the core resubmits it."""
         self._skip_unless_lossable(lossy_options)
         marks = tmp_path / "marks"
         res = self.run(policy.perishing(tmp_path, marks, times=1), {**lossy_options, "retries": 1})
@@ -145,6 +145,8 @@ class PolicyCases:
     # -- max_jobs -------------------------------------------------------------------
 
     def test_max_jobs_one_never_overlaps(self, tmp_path: Path, options: dict[str, Any]) -> None:
+        """Four siblings ready at once, each holding one lock file for 0.3 s: a node
+        finding the lock taken records the overlap."""
         shared = tmp_path / "shared"
         wf = policy.exclusive_fan(tmp_path, shared, width=4, seconds=0.3)
         if not self.capabilities(options).max_jobs:
@@ -160,6 +162,10 @@ class PolicyCases:
 
     def test_stop_on_first_crash_starts_nothing_new(self, tmp_path: Path, options: dict[str, Any],
                                                     events: EventLog) -> None:
+        """The late nodes become ready only after bad's crash is known, and would run
+        without the option: none may start, each is skipped because of the stop. gate,
+        running at the crash, finishes (or is skipped, on a backend that does not
+        report starts and so cannot tell it from a queued job)."""
         started = tmp_path / "started"
         wf = policy.stopping(tmp_path, started, width=3, settle=self.settle_seconds)
         with pytest.raises(WorkflowError) as info:
