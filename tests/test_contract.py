@@ -136,23 +136,24 @@ def test_graph_executor_runs_a_job_again_on_resubmit(tmp_path, example):
 
 
 def test_timeout_clock_starts_when_the_job_starts(tmp_path, example):
-    """One worker, three jobs accepted at once: the last waits 1.6 s in the pool's
-    queue, past the 1.6 s timeout, and still succeeds: queue time does not count."""
+    """One worker, three jobs accepted at once: the last waits 2 s in the pool's queue
+    and is done 3 s after its submission, past the 2 s timeout, and still succeeds:
+    queue time does not count (clocked from submission, s2 would time out)."""
     wf = Workflow("queued", base_dir=tmp_path)
     for i in range(3):
         node = Node(slow, name=f"s{i}")
-        node.inputs.x = 0.8 + i / 1000
+        node.inputs.x = 1.0 + i / 1000
         wf.add_nodes([node])
-    res = wf.run(plugin="pool", workers=1, queued=2, timeout=1.6)
+    res = wf.run(plugin="pool", workers=1, queued=2, timeout=2.0)
     assert sorted(res.executed) == ["s0", "s1", "s2"] and example.last.cancelled == []
 
 
 def test_resubmitted_job_gets_a_fresh_deadline(tmp_path, example):
-    """The lost attempt runs 0.8 s, the next one 0.8 s: within the 1.2 s timeout each,
-    not together."""
-    res = one_node(tmp_path, func=slow, x=0.8).run(plugin="pool", lose_first=1, lose_after=0.8, retries=1,
-                                                   timeout=1.2)
-    assert res["n"].out == 0.8 and example.last.cancelled == []
+    """The lost attempt runs 1.5 s, the next one 1 s: within the 2 s timeout each, not
+    together."""
+    res = one_node(tmp_path, func=slow, x=1.0).run(plugin="pool", lose_first=1, lose_after=1.5, retries=1,
+                                                   timeout=2.0)
+    assert res["n"].out == 1.0 and example.last.cancelled == []
 
 
 def test_timeout_cancels_and_fails_the_node(tmp_path, example):
