@@ -11,6 +11,7 @@ import signal
 import subprocess
 import time
 from pathlib import Path
+from typing import Any, Callable
 
 from ..store import results as store
 from ..workflow.mapping import MapNode
@@ -85,15 +86,18 @@ def fragile(x: int) -> int:
     return x + 1
 
 
+def _node(func: Callable[..., Any], node_name: str, **inputs: Any) -> Node:
+    node = Node(func, name=node_name)
+    for key, value in inputs.items():
+        setattr(node.inputs, key, value)
+    return node
+
+
 def perishing(base_dir: Path, marks: Path, times: int) -> Workflow:
     """One node that kills its process on its first ``times`` attempts, then returns 8."""
     marks.mkdir(parents=True, exist_ok=True)
     wf = Workflow("perishing", base_dir=base_dir)
-    node = Node(perish, name="perish")
-    node.inputs.x = 7
-    node.inputs.marks = str(marks)
-    node.inputs.times = times
-    wf.add_nodes([node])
+    wf.add_nodes([_node(perish, "perish", x=7, marks=str(marks), times=times)])
     return wf
 
 
@@ -101,14 +105,8 @@ def slow(base_dir: Path, pids: Path, seconds: float) -> Workflow:
     """slow (holds a child for ``seconds``) -> after_slow, and an independent quick."""
     pids.mkdir(parents=True, exist_ok=True)
     wf = Workflow("slow", base_dir=base_dir)
-    slow_node = Node(hold, name="slow")
-    slow_node.inputs.x = 1
-    slow_node.inputs.pids = str(pids)
-    slow_node.inputs.seconds = seconds
-    quick = Node(inc, name="quick")
-    quick.inputs.x = 2
-    wf.connect(slow_node, "out", Node(inc, name="after_slow"), "x")
-    wf.add_nodes([quick])
+    wf.connect(_node(hold, "slow", x=1, pids=str(pids), seconds=seconds), "out", Node(inc, name="after_slow"), "x")
+    wf.add_nodes([_node(inc, "quick", x=2)])
     return wf
 
 
@@ -116,12 +114,7 @@ def holding(base_dir: Path, pids: Path, width: int, seconds: float) -> Workflow:
     """``width`` independent nodes, each holding a child process for ``seconds``."""
     pids.mkdir(parents=True, exist_ok=True)
     wf = Workflow("holding", base_dir=base_dir)
-    for i in range(width):
-        node = Node(hold, name=f"hold{i}")
-        node.inputs.x = i
-        node.inputs.pids = str(pids)
-        node.inputs.seconds = seconds
-        wf.add_nodes([node])
+    wf.add_nodes([_node(hold, f"hold{i}", x=i, pids=str(pids), seconds=seconds) for i in range(width)])
     return wf
 
 
@@ -129,13 +122,9 @@ def exclusive_fan(base_dir: Path, shared: Path, width: int, seconds: float) -> W
     """root -> ``width`` nodes that each hold one lock file for ``seconds``."""
     shared.mkdir(parents=True, exist_ok=True)
     wf = Workflow("exclusive", base_dir=base_dir)
-    root = Node(inc, name="root")
-    root.inputs.x = 0
+    root = _node(inc, "root", x=0)
     for i in range(width):
-        node = Node(exclusive, name=f"excl{i}")
-        node.inputs.shared = str(shared)
-        node.inputs.seconds = seconds
-        wf.connect(root, "out", node, "x")
+        wf.connect(root, "out", _node(exclusive, f"excl{i}", shared=str(shared), seconds=seconds), "x")
     return wf
 
 
@@ -145,18 +134,10 @@ def stopping(base_dir: Path, started: Path, width: int, settle: float) -> Workfl
     Without the stop at the first crash the late nodes would certainly run."""
     started.mkdir(parents=True, exist_ok=True)
     wf = Workflow("stopping", base_dir=base_dir)
-    bad = Node(explode, name="bad")
-    bad.inputs.x = 1
-    gate = Node(await_file, name="gate")
-    gate.inputs.x = 0
-    gate.inputs.path = str(base_dir / "stopping" / "bad" / store.CRASH)
-    gate.inputs.settle = settle
-    wf.add_nodes([bad, gate])
+    gate = _node(await_file, "gate", x=0, path=str(base_dir / "stopping" / "bad" / store.CRASH), settle=settle)
+    wf.add_nodes([_node(explode, "bad", x=1), gate])
     for i in range(width):
-        late = Node(mark, name=f"late{i}")
-        late.inputs.started = str(started)
-        late.inputs.name = f"late{i}"
-        wf.connect(gate, "out", late, "x")
+        wf.connect(gate, "out", _node(mark, f"late{i}", started=str(started), name=f"late{i}"), "x")
     return wf
 
 
