@@ -64,7 +64,8 @@ class Runner:
         self.doomed: Callable[[list[str]], None] = lambda job_ids: None
         """Told which submitted jobs the core settled without them (set by a driver)."""
         self._started: "queue.SimpleQueue[str]" = queue.SimpleQueue()
-        self._clock_on_start = capabilities.timeouts == "cancel" and capabilities.reports_starts
+        self._clock_on_start = (capabilities.timeouts == "cancel" and capabilities.reports_starts
+                                and run_options.timeout is not None)
 
     def notify_now(self, event: str, **kwargs: Any) -> None:
         notify(event, run=self.info, **kwargs)
