@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 import typing
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import click
 
 from ._errors import FlowmillError
+from ._logs import log_to_stderr
 from .contract.manager import distribution_of, installed_backends, plugin_manager
 from .contract.options import RunOptions, default_of, describe_type, option_fields
 from .contract.support import COLUMNS, support_by_mode
@@ -19,8 +21,16 @@ from .store.results import read_crash
 
 @click.group()
 @click.version_option(package_name="flowmill")
-def main() -> None:
-    """flowmill: cached pipelines on pluggable backends."""
+@click.option("-v", "--verbose", count=True, help="log to stderr: -v at INFO, -vv at DEBUG")
+def main(verbose: int) -> None:
+    """flowmill: cached pipelines on pluggable backends.
+
+    \b
+    Example:
+      flowmill status work/demo     # what the last run of workflow demo did
+    """
+    if verbose:
+        log_to_stderr(logging.DEBUG if verbose > 1 else logging.INFO)
 
 
 def _option_lines(schema: type) -> list[str]:

@@ -140,7 +140,11 @@ class Session:
                  backend.name, os.getpid())
         notify("flowmill_run_started", run=info)
         driver = GraphLevelDriver if isinstance(runner.executor, GraphExecutor) else JobLevelDriver
-        driver(runner).run()
+        try:
+            driver(runner).run()
+        except BaseException as exc:
+            notify("flowmill_run_aborted", run=info, error=exc)
+            raise
         states = runner.states
         result = RunResult(self.workflow_dir, run_id, graph.nodes, {job.id: job.dir for job in graph}, states,
                            runner.crash_files)
