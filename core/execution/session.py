@@ -131,7 +131,8 @@ class Session:
         self.workflow_dir.mkdir(parents=True, exist_ok=True)
         run_id = uuid.uuid4().hex[:12]
         info = RunInfo(run_id=run_id, workflow=self.workflow_name, workflow_dir=self.workflow_dir,
-                       backend=backend.name, n_jobs=len(graph))
+                       backend=backend.name, n_jobs=len(graph), options=self.run_options,
+                       backend_options=options_as_dict(self.backend_options))
         runner = Runner(graph, None, self.run_options, per_node, info, self.capabilities)
         context = RunContext(run_id=run_id, workflow_dir=self.workflow_dir, started=runner.job_started, log=log,
                              run_options=self.run_options)
