@@ -99,7 +99,7 @@ wf = Workflow("quiet", base_dir=sys.argv[1])
 n = Node(inc, name="n"); n.inputs.x = 1
 wf.add_nodes([n])
 {setup}
-wf.run()
+wf.run(progress=False)
 print(logging.getLogger("flowmill").handlers, logging.getLogger().handlers)
 """
 

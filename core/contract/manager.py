@@ -32,6 +32,7 @@ so that a missing one is reported with what to install."""
 BUILTIN_OBSERVERS = {
     "flowmill.log": "flowmill.observers.log",
     "flowmill.records": "flowmill.observers.records",
+    "flowmill.progress": "flowmill.observers.progress",
 }
 """The core's own observers: plugin name -> module whose ``PLUGIN`` is registered when
 the plugin manager starts. Loaded by module name, as pytest loads its built-in plugins
