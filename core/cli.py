@@ -16,7 +16,9 @@ from .contract.options import RunOptions, default_of, describe_type, option_fiel
 from .contract.support import COLUMNS, support_by_mode
 from .contract.types import Backend
 from .store.crash import format_crash
-from .store.results import read_crash
+from .status import describe, summary_line
+from .store.results import CRASH, read_crash
+from .store.runs import find_record, read_record, record_paths
 
 
 @click.group()
@@ -66,7 +68,13 @@ def _describe(name: str, backend: Backend, plugin: object) -> list[str]:
 @click.option("--markdown", is_flag=True, help="print only the table of run options per backend and mode")
 def plugins(markdown: bool) -> None:
     """List installed backends (distribution, the run options each mode honours, own
-    options with defaults) and the plugins that failed to load, with the reason."""
+    options with defaults) and the plugins that failed to load, with the reason.
+
+    \b
+    Examples:
+      flowmill plugins
+      flowmill plugins --markdown > table.md
+    """
     try:
         backends = installed_backends()
     except FlowmillError as exc:
@@ -89,15 +97,73 @@ def plugins(markdown: bool) -> None:
 
 
 @main.command()
-@click.argument("crash_file", type=click.Path(exists=True, dir_okay=True, path_type=Path))
-def crash(crash_file: Path) -> None:
-    """Show a crash file (or the crash file in a node directory) readably."""
-    if crash_file.is_dir():
-        crash_file = crash_file / "crash.json"
+@click.argument("path", type=click.Path(exists=True, dir_okay=True, path_type=Path))
+def crash(path: Path) -> None:
+    """Show a crash file readably, or list every crash of a workflow.
+
+    PATH is a crash file, a node directory holding one, or a workflow directory
+    (every crash under it is listed with its error; show one by its path).
+
+    \b
+    Examples:
+      flowmill crash work/demo            # every crash of workflow demo
+      flowmill crash work/demo/b          # the crash of node b, in full
+    """
+    crash_file = path / CRASH if path.is_dir() else path
+    if path.is_dir() and not crash_file.exists():
+        _list_crashes(path)
+        return
     try:
         click.echo(format_crash(read_crash(crash_file)))
     except (OSError, ValueError) as exc:
         raise click.ClickException(f"{crash_file} is not a flowmill crash file: {exc}") from None
+
+
+def _list_crashes(workflow_dir: Path) -> None:
+    found = sorted(workflow_dir.rglob(CRASH))
+    if not found:
+        click.echo(f"no crash file under {workflow_dir}")
+        return
+    for crash_file in found:
+        try:
+            record = read_crash(crash_file)
+        except (OSError, ValueError) as exc:
+            click.echo(f"{crash_file}: unreadable ({exc})")
+            continue
+        click.echo(f"{record.get('node')}: {record.get('error_type')}: {record.get('error')}\n  {crash_file}")
+    click.echo(f"{len(found)} crash file(s); show one with: flowmill crash PATH")
+
+
+@main.command()
+@click.argument("workflow_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--run", "run_id", metavar="ID", help="the run to show (default: the latest)")
+@click.option("--slowest", default=5, show_default=True, help="how many of the slowest nodes to list")
+@click.option("--all", "all_runs", is_flag=True, help="list every recorded run, one line each")
+def status(workflow_dir: Path, run_id: str | None, slowest: int, all_runs: bool) -> None:
+    """What a run of the workflow in WORKFLOW_DIR did (the latest, or --run ID): its
+    counts, the failed nodes with their crash files, the slowest nodes with host, CPU
+    time and peak memory, and what a scheduler still holds. WORKFLOW_DIR is
+    ``<base_dir>/<workflow name>``.
+
+    \b
+    Examples:
+      flowmill status work/demo
+      flowmill status work/demo --all
+      flowmill status work/demo --run 3f2a9c1b7d0e
+    """
+    if all_runs:
+        paths = record_paths(workflow_dir)
+        if not paths:
+            raise click.ClickException(f"no run recorded in {workflow_dir}")
+        for path in paths:
+            click.echo(summary_line(read_record(path)))
+        return
+    path = find_record(workflow_dir, run_id)
+    if path is None:
+        which = f"run {run_id!r}" if run_id else "run"
+        raise click.ClickException(f"no {which} recorded in {workflow_dir} (is it a workflow directory, "
+                                   "<base_dir>/<workflow name>? flowmill status DIR --all lists the runs)")
+    click.echo("\n".join(describe(read_record(path), slowest)))
 
 
 if __name__ == "__main__":
