@@ -83,3 +83,11 @@ def test_an_ipython_run_in_a_notebook_prints_no_engine_log_nor_traceback(kernel,
     assert not any("Event loop stopped" in str(content) for _, content in found), found
     check_cell(found)
 
+
+@pytest.mark.ipython
+def test_an_ipython_run_on_a_temporary_cluster_in_a_notebook(kernel, tmp_path):
+    """flowmill's own warning that it starts a cluster is the only line besides the displays."""
+    found = outputs(kernel, CELL.format(base_dir=str(tmp_path), options="plugin='ipython', n_engines=2"))
+    streams = [content["text"] for kind, content in found if kind == "stream"]
+    assert len(streams) == 1 and streams[0].startswith("ipython backend: no cluster named"), streams
+    check_cell([(kind, content) for kind, content in found if kind != "stream"])
