@@ -14,19 +14,33 @@ from .tally import Snapshot, Tally, seconds
 
 
 class LineView:
-    """One line per event on a stream that is not a terminal. Cached nodes are
-    folded into one line, printed before the next event or at the end."""
+    """One line per event on a stream that is not a terminal, written in batches at
+    most ``INTERVAL`` seconds apart (a write per line would cost the driver a system
+    call per node). Cached nodes are folded into one line, printed before the next
+    event or at the end."""
+
+    INTERVAL = 0.25
 
     def __init__(self, run: RunInfo, tally: Tally, stream: IO[str]) -> None:
         self.tally = tally
         self.stream = stream
         self.cached = 0
         self.total = run.n_jobs
+        self._lines: list[str] = []
+        self._written = 0.0
         self._say(f"flowmill: run {run.run_id} of {run.workflow}: {run.n_jobs} node(s) on backend {run.backend}")
 
     def _say(self, line: str) -> None:
-        self.stream.write(line + "\n")
+        self._lines.append(line + "\n")
+        now = time.monotonic()
+        if now - self._written >= self.INTERVAL:
+            self._write()
+            self._written = now
+
+    def _write(self) -> None:
+        self.stream.write("".join(self._lines))
         self.stream.flush()
+        self._lines.clear()
 
     def _node(self, text: str) -> None:
         if self.cached:
@@ -45,7 +59,9 @@ class LineView:
         self._node(f"done {job_id} ({seconds(duration)} on {host})")
 
     def failed(self, job_id: str, error: str, crash_file: str) -> None:
+        """Written at once: a failure must not wait for the next event to show."""
         self._node(f"FAILED {job_id}: {error} (crash file: {crash_file})")
+        self._write()
 
     def skipped(self, job_id: str, because: str) -> None:
         self._node(f"skipped {job_id} (because of {because})")
@@ -57,6 +73,7 @@ class LineView:
         if self.cached:
             self._fold()
         self._say(summary)
+        self._write()
 
 
 class TerminalView(LineView):
