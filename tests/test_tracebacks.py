@@ -67,3 +67,10 @@ def test_the_traceback_names_the_script_and_its_lines(tmp_path, backend):
 def test_keys_computed_where_the_job_runs_match_the_drivers(tmp_path, backend):
     assert run_script(tmp_path, 1, BACKENDS[backend]) == {"ran": ["a", "b"], "cached": []}
     assert sorted(run_script(tmp_path, 1, BACKENDS[backend])["cached"]) == ["a", "b"]
+
+
+@pytest.mark.ipython
+def test_the_traceback_names_the_script_on_the_ipython_backend(tmp_path, ipython_run_options):
+    traceback = run_script(tmp_path, -1, {"plugin": "ipython", **ipython_run_options})["traceback"]
+    assert "<dynamic-code>" not in traceback
+    assert f'File "{tmp_path / "pipeline.py"}", line 9, in helper' in traceback
