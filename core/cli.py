@@ -16,6 +16,7 @@ from .contract.options import RunOptions, default_of, describe_type, option_fiel
 from .contract.support import COLUMNS, support_by_mode
 from .contract.types import Backend
 from .store.crash import format_crash
+from .report import render
 from .status import describe, summary_line
 from .store.results import CRASH, read_crash
 from .store.runs import find_record, read_record, record_paths
@@ -164,6 +165,28 @@ def status(workflow_dir: Path, run_id: str | None, slowest: int, all_runs: bool)
         raise click.ClickException(f"no {which} recorded in {workflow_dir} (is it a workflow directory, "
                                    "<base_dir>/<workflow name>? flowmill status DIR --all lists the runs)")
     click.echo("\n".join(describe(read_record(path), slowest)))
+
+
+@main.command()
+@click.argument("workflow_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=Path("report.html"),
+              show_default=True, help="the HTML file to write")
+@click.option("--run", "run_id", metavar="ID", help="the run to report (default: the latest)")
+def report(workflow_dir: Path, output: Path, run_id: str | None) -> None:
+    """Write a run of the workflow in WORKFLOW_DIR as one self-contained HTML page:
+    summary, failures with their stderr or traceback, a timeline per host and worker,
+    and a sortable table of every node with its times, CPU and peak memory.
+
+    \b
+    Examples:
+      flowmill report work/demo -o report.html
+      flowmill report work/demo --run 3f2a9c1b7d0e -o old.html
+    """
+    path = find_record(workflow_dir, run_id)
+    if path is None:
+        raise click.ClickException(f"no {'run ' + repr(run_id) if run_id else 'run'} recorded in {workflow_dir}")
+    output.write_text(render(read_record(path)), encoding="utf-8")
+    click.echo(f"wrote {output}")
 
 
 if __name__ == "__main__":
