@@ -101,7 +101,7 @@ def test_status_without_a_record_says_so(tmp_path):
 def test_python_dash_m_flowmill_and_every_help_has_an_example():
     done = subprocess.run([sys.executable, "-m", "flowmill", "--help"], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
-    for command in ("crash", "plugins", "status"):
+    for command in ("crash", "plugins", "report", "status"):
         assert command in done.stdout
         helped = subprocess.run([sys.executable, "-m", "flowmill", command, "--help"], capture_output=True, text=True)
         assert "Example" in helped.stdout and f"flowmill {command} " in helped.stdout
