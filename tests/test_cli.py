@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from dataclasses import dataclass
 
 import pytest
 
+import flowmill
+import flowmill.backend as api
 from flowmill import Node, Workflow, WorkflowError
 
 
@@ -105,3 +108,46 @@ def test_python_dash_m_flowmill_and_every_help_has_an_example():
         assert command in done.stdout
         helped = subprocess.run([sys.executable, "-m", "flowmill", command, "--help"], capture_output=True, text=True)
         assert "Example" in helped.stdout and f"flowmill {command} " in helped.stdout
+
+
+@dataclass(frozen=True)
+class HoldOptions:
+    """No options."""
+
+
+class Holder:
+    """A graph-level backend that leaves every job with its scheduler (like SGE's
+    ``wait=False``): nothing runs, everything is pending."""
+
+    @flowmill.hookimpl
+    def flowmill_backends(self):
+        return [api.Backend("holder", "holds every job (test)", 2, HoldOptions)]
+
+    @flowmill.hookimpl
+    def flowmill_make_executor(self, backend, options, context):
+        return self
+
+    def run_graph(self, graph, options, events):
+        return list(graph.jobs)
+
+    def cancel(self, job_ids):
+        pass
+
+    def shutdown(self):
+        pass
+
+
+def test_status_lists_what_a_scheduler_still_holds(tmp_path):
+    holder = Holder()
+    flowmill.register(holder)
+    try:
+        wf = Workflow("held", base_dir=tmp_path)
+        node = Node(fail, name="n")
+        node.inputs.x = 1
+        wf.add_nodes([node])
+        assert wf.run(plugin="holder", progress=False).pending == ["n"]
+    finally:
+        flowmill.unregister(holder)
+    lines = flowmill_cli("status", str(tmp_path / "held")).stdout.splitlines()
+    assert lines[1] == "  1 node(s): pending 1"
+    assert lines[-2:] == ["pending (held by the scheduler; a later run re-attaches):", "  n"]
