@@ -76,6 +76,28 @@ def test_a_run_in_a_notebook_shows_one_display_and_its_result(kernel, tmp_path):
     check_cell(outputs(kernel, CELL.format(base_dir=str(tmp_path), options="")))
 
 
+FAILING = """
+from flowmill import Node, Workflow
+
+def fail(x: int) -> int:
+    raise ValueError("broken on purpose")
+
+wf = Workflow("nbfail", base_dir={base_dir!r})
+node = Node(fail, name="bad")
+node.inputs.x = 1
+wf.add_nodes([node])
+wf.run()
+"""
+
+
+def test_a_failure_in_a_notebook_is_listed_in_the_display(kernel, tmp_path):
+    found = outputs(kernel, FAILING.format(base_dir=str(tmp_path)))
+    final = [content for kind, content in found if kind == "update_display_data"][-1]["data"]["text/html"]
+    assert "<b>bad</b>: ValueError: broken on purpose" in final and "failed 1" in final
+    assert [content["ename"] for kind, content in found if kind == "error"] == ["WorkflowError"]
+    assert not any("observer" in content.get("text", "") for kind, content in found if kind == "stream"), found
+
+
 @pytest.mark.ipython
 def test_an_ipython_run_in_a_notebook_prints_no_engine_log_nor_traceback(kernel, tmp_path, ipython_run_options):
     options = ", ".join(f"{name}={value!r}" for name, value in {"plugin": "ipython", **ipython_run_options}.items())

@@ -152,10 +152,13 @@ class NotebookView(LineView):
                 + (f"<ul>{rows}</ul>" if rows else "") + (f"<br>{escape(summary)}" if summary else "") + "</div>")
 
     def _node(self, text: str) -> None:
-        now = time.monotonic()
-        if now - self._shown >= self.INTERVAL:
-            self._shown = now
-            self.handle.update(self._html(self._page(self.tally.snapshot())))
+        if time.monotonic() - self._shown >= self.INTERVAL:
+            self._write()
+
+    def _write(self) -> None:
+        """Redraw now (a failure does not wait for the next interval)."""
+        self._shown = time.monotonic()
+        self.handle.update(self._html(self._page(self.tally.snapshot())))
 
     def close(self, summary: str) -> None:
         self.handle.update(self._html(self._page(self.tally.snapshot(), summary)))
