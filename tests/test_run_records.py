@@ -109,3 +109,12 @@ def test_an_interrupted_run_ends_its_record(tmp_path):
         pipeline(tmp_path, first=interrupt).run()
     record = read_record(record_paths(tmp_path / "rec")[-1])
     assert record.end is not None and record.end["aborted"] == "KeyboardInterrupt: "
+
+
+def test_a_workflow_dir_where_no_record_can_be_written_still_runs(tmp_path, caplog):
+    (tmp_path / "rec" / ".flowmill").mkdir(parents=True)
+    (tmp_path / "rec" / ".flowmill" / "runs").write_text("a file where the directory should be")
+    res = pipeline(tmp_path, first=inc).run(progress=False)
+    assert res.executed == ["a", "b"]
+    failures = [r for r in caplog.records if "flowmill observer flowmill.records" in r.getMessage()]
+    assert len(failures) == 1, "the failure to open the record is logged once, not once per node"

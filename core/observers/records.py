@@ -25,9 +25,19 @@ CACHED_BATCH = 1000
 WORKER_FIELDS = ("host", "pid", "started", "ended", "duration", "cpu_s", "max_rss_kib")
 
 
+class _Discard:
+    """Stands for the record of a run whose record file could not be opened."""
+
+    def write(self, entry: Mapping[str, Any]) -> None:
+        """Nothing is written: the failure to open was logged when the run started."""
+
+    def close(self) -> None:
+        """Nothing to close."""
+
+
 @dataclass
 class _OpenRun:
-    writer: RecordWriter
+    writer: RecordWriter | _Discard
     queued: dict[str, float] = field(default_factory=dict)
     """Submission time (driver clock) of each node in flight."""
     retries: dict[str, int] = field(default_factory=dict)
@@ -60,24 +70,29 @@ class RunRecords:
                       "driver_host": socket.gethostname(), "driver_pid": os.getpid()})
         self._runs[run.run_id] = _OpenRun(writer)
 
+    def _open(self, run: RunInfo) -> _OpenRun:
+        """The run's open record; a run whose record could not be opened (its failure
+        was logged once, at the start) gets a sink that writes nothing."""
+        return self._runs.get(run.run_id) or _OpenRun(_Discard())
+
     @hookimpl
     def flowmill_node_submitted(self, run: RunInfo, job: Any) -> None:
-        self._runs[run.run_id].queued[job.id] = time.time()
+        self._open(run).queued[job.id] = time.time()
 
     @hookimpl
     def flowmill_node_retried(self, run: RunInfo, job: Any, attempt: int, reason: str) -> None:
-        self._runs[run.run_id].retries[job.id] = attempt - 1
+        self._open(run).retries[job.id] = attempt - 1
 
     @hookimpl
     def flowmill_node_cached(self, run: RunInfo, job: Any) -> None:
-        open_run = self._runs[run.run_id]
+        open_run = self._open(run)
         open_run.cached.append(job.id)
         if len(open_run.cached) >= CACHED_BATCH:
             open_run.flush_cached()
 
     @hookimpl
     def flowmill_node_finished(self, run: RunInfo, job: Any, report: Mapping[str, Any]) -> None:
-        self._runs[run.run_id].node_line(job, "ran", exit=0, key=report.get("hash"), why=report.get("why"),
+        self._open(run).node_line(job, "ran", exit=0, key=report.get("hash"), why=report.get("why"),
                                          **{name: report.get(name) for name in WORKER_FIELDS})
 
     @hookimpl
@@ -88,17 +103,19 @@ class RunRecords:
             crash = {}
         usage = crash.get("usage", {})
         details = crash.get("details", {})
-        self._runs[run.run_id].node_line(
+        self._open(run).node_line(
             job, "failed", exit=details.get("returncode", crash.get("error_type")), key=job.hash, error=error,
             crash_file=crash_file, **{name: usage.get(name, crash.get(name)) for name in WORKER_FIELDS})
 
     @hookimpl
     def flowmill_node_skipped(self, run: RunInfo, job: Any, because: str) -> None:
-        self._runs[run.run_id].node_line(job, "skipped", because=because)
+        self._open(run).node_line(job, "skipped", because=because)
 
     @hookimpl
     def flowmill_run_finished(self, run: RunInfo, result: Any) -> None:
-        open_run = self._runs.pop(run.run_id)
+        open_run = self._runs.pop(run.run_id, None)
+        if open_run is None:
+            return
         open_run.flush_cached()
         for job_id in result.pending:
             open_run.writer.write({"node": job_id, "state": "pending", "queued": open_run.queued.get(job_id)})
