@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import socket
 import subprocess
 import sys
 
@@ -45,8 +46,8 @@ def test_each_node_logs_started_and_finished_with_duration_then_cached(tmp_path,
     assert all(level == logging.INFO for level, _ in lines)
     for node in "abc":
         assert f"node {node} started" in [text for _, text in lines]
-        assert any(text.startswith(f"node {node} finished in ") and text.endswith("s on " + __import__("socket")
-                                                                                  .gethostname()) for _, text in lines)
+        assert any(text.startswith(f"node {node} finished in ") and text.endswith(f"s on {socket.gethostname()}")
+                   for _, text in lines)
     caplog.clear()
     three_nodes(tmp_path).run()
     assert sorted(text for _, text in node_lines(caplog)) == ["node a cached", "node b cached", "node c cached"]
