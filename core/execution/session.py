@@ -24,6 +24,7 @@ from ..contract.options import (
 from ..contract.runinfo import RunInfo
 from ..contract.states import NodeState
 from ..contract.types import Backend, Capabilities, GraphExecutor, RunContext
+from .dry_run import describe, plan
 from .graph import ExecutionGraph
 from .graph_level import GraphLevelDriver
 from .job_level import JobLevelDriver
@@ -117,6 +118,9 @@ class Session:
     def __init__(self, workflow_name: str, base_dir: "str | os.PathLike[str] | None", plugin: str,
                  values: Mapping[str, Any]) -> None:
         self.backend, self.plugin = find_backend(plugin)
+        values = dict(values)
+        self.dry_run = "dry_run" not in option_fields(self.backend.options) and bool(values.pop("dry_run", False))
+        """The core's dry run, for backends without one of their own (those get the option)."""
         self.run_options, self.backend_options = split_options(self.backend, values)
         self.capabilities = self.backend.capabilities_for(self.backend_options)
         refuse_unsupported(self.backend, self.capabilities, self.run_options)
@@ -125,6 +129,10 @@ class Session:
 
     def run(self, graph: ExecutionGraph) -> RunResult:
         backend = self.backend
+        if self.dry_run:
+            fates = plan(graph)
+            describe(self.workflow_name, backend.name, fates, print)
+            return RunResult(self.workflow_dir, "dry-run", graph.nodes, {job.id: job.dir for job in graph}, fates, {})
         per_node = node_options(graph, backend, self.backend_options)
         if self.capabilities.needs_pickle:
             check_picklable(graph, backend)
