@@ -6,6 +6,7 @@ import logging
 import sys
 import typing
 from pathlib import Path
+from typing import Callable
 
 import click
 
@@ -19,7 +20,8 @@ from .store.crash import format_crash
 from .report import render
 from .status import describe, summary_line
 from .store.results import CRASH, read_crash
-from .store.runs import find_record, read_record, record_paths
+from .store.runs import RunRecord, find_record, read_record, record_paths
+from .workflow.picture import record_picture, write_picture
 
 
 @click.group()
@@ -135,9 +137,18 @@ def _list_crashes(workflow_dir: Path) -> None:
     click.echo(f"{len(found)} crash file(s); show one with: flowmill crash PATH")
 
 
+def _recorded_run(verb: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """The WORKFLOW_DIR argument and the --run option of the commands that read a run record."""
+
+    def decorate(command: Callable[..., None]) -> Callable[..., None]:
+        command = click.option("--run", "run_id", metavar="ID", help=f"the run to {verb} (default: the latest)")(command)
+        return click.argument("workflow_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))(command)
+
+    return decorate
+
+
 @main.command()
-@click.argument("workflow_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--run", "run_id", metavar="ID", help="the run to show (default: the latest)")
+@_recorded_run("show")
 @click.option("--slowest", default=5, show_default=True, help="how many of the slowest nodes to list")
 @click.option("--all", "all_runs", is_flag=True, help="list every recorded run, one line each")
 def status(workflow_dir: Path, run_id: str | None, slowest: int, all_runs: bool) -> None:
@@ -159,19 +170,45 @@ def status(workflow_dir: Path, run_id: str | None, slowest: int, all_runs: bool)
         for path in paths:
             click.echo(summary_line(read_record(path)))
         return
+    click.echo("\n".join(describe(_record(workflow_dir, run_id), slowest)))
+
+
+def _record(workflow_dir: Path, run_id: str | None) -> RunRecord:
+    """The record of run ``run_id`` (None: the latest), or an error saying what is wrong."""
     path = find_record(workflow_dir, run_id)
     if path is None:
         which = f"run {run_id!r}" if run_id else "run"
         raise click.ClickException(f"no {which} recorded in {workflow_dir} (is it a workflow directory, "
                                    "<base_dir>/<workflow name>? flowmill status DIR --all lists the runs)")
-    click.echo("\n".join(describe(read_record(path), slowest)))
+    return read_record(path)
 
 
 @main.command()
-@click.argument("workflow_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@_recorded_run("draw")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=Path("graph.dot"),
+              show_default=True, help="the file to write: .dot, .mmd (Mermaid), or .svg/.png/.pdf (Graphviz)")
+def graph(workflow_dir: Path, output: Path, run_id: str | None) -> None:
+    """Draw the jobs of a recorded run of the workflow in WORKFLOW_DIR, coloured by
+    their states (from a script, ``wf.write_graph`` also draws the workflow before it
+    ever ran, collapsed to one box per node).
+
+    \b
+    Examples:
+      flowmill graph work/demo -o graph.svg
+      flowmill graph work/demo --run 3f2a9c1b7d0e -o graph.mmd
+    """
+    record = _record(workflow_dir, run_id)
+    try:
+        write_picture(record.run["workflow"], record_picture(record), output)
+    except FlowmillError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"wrote {output}")
+
+
+@main.command()
+@_recorded_run("report")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=Path("report.html"),
               show_default=True, help="the HTML file to write")
-@click.option("--run", "run_id", metavar="ID", help="the run to report (default: the latest)")
 def report(workflow_dir: Path, output: Path, run_id: str | None) -> None:
     """Write a run of the workflow in WORKFLOW_DIR as one self-contained HTML page:
     summary, failures with their stderr or traceback, a timeline per host and worker,
@@ -182,10 +219,7 @@ def report(workflow_dir: Path, output: Path, run_id: str | None) -> None:
       flowmill report work/demo -o report.html
       flowmill report work/demo --run 3f2a9c1b7d0e -o old.html
     """
-    path = find_record(workflow_dir, run_id)
-    if path is None:
-        raise click.ClickException(f"no {'run ' + repr(run_id) if run_id else 'run'} recorded in {workflow_dir}")
-    output.write_text(render(read_record(path)), encoding="utf-8")
+    output.write_text(render(_record(workflow_dir, run_id)), encoding="utf-8")
     click.echo(f"wrote {output}")
 
 

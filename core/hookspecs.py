@@ -16,6 +16,7 @@ import pluggy
 if TYPE_CHECKING:
     from .contract.runinfo import RunInfo
     from .contract.types import Backend, RunContext
+    from .execution.graph import ExecutionGraph
     from .execution.job import Job
     from .execution.result import RunResult
 
@@ -41,8 +42,9 @@ def flowmill_make_executor(backend: "Backend", options: Any, context: "RunContex
 
 
 @hookspec
-def flowmill_run_started(run: "RunInfo") -> None:
-    """A run validated its workflow and is about to resolve the cache and dispatch."""
+def flowmill_run_started(run: "RunInfo", graph: "ExecutionGraph") -> None:
+    """A run validated its workflow and is about to resolve the cache and dispatch
+    the jobs of ``graph`` (read it, do not change it)."""
 
 
 @hookspec

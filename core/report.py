@@ -1,6 +1,7 @@
 """``flowmill report``: one run as a self-contained HTML page (no network needed to
 view it): a summary, the failures with their error and the tail of their stderr or
-traceback, a timeline per host and worker process (SVG, drawn here), and a table of
+traceback, a timeline per host and worker process and the graph of the jobs (SVG,
+drawn here), and a table of
 every node with its times, CPU and peak memory, sortable by clicking a column (or
 opened sorted with ``report.html#sort=<column>``)."""
 
@@ -116,6 +117,58 @@ def _timeline(record: RunRecord) -> str:
     return "".join(parts)
 
 
+GRAPH_LIMIT = 200
+"""Jobs drawn in the page's graph; a larger run is drawn with ``flowmill graph``."""
+
+
+def _depths(record: RunRecord, jobs: list[str]) -> dict[str, int]:
+    """Each job's layer: one below its deepest parent."""
+    depth: dict[str, int] = {}
+    for job in jobs:
+        stack = [job]
+        while stack:
+            top = stack[-1]
+            pending = [p for p in record.parents.get(top, ()) if p not in depth]
+            if pending:
+                stack.extend(pending)
+                continue
+            depth[top] = 1 + max((depth[p] for p in record.parents.get(top, ())), default=-1)
+            stack.pop()
+    return depth
+
+
+def _graph(record: RunRecord) -> str:
+    """The run's jobs in layers (parents above), coloured by state."""
+    jobs = list(dict.fromkeys([*record.nodes, *record.parents]))
+    if len(jobs) > GRAPH_LIMIT:
+        return (f"<p>{len(jobs)} jobs: too many to draw here; <code>flowmill graph "
+                f"{escape(record.run.get('workflow_dir', 'DIR'))} -o graph.svg</code> draws them.</p>")
+    depth = _depths(record, jobs)
+    layers: dict[int, list[str]] = {}
+    for job in jobs:
+        layers.setdefault(depth[job], []).append(job)
+    box_w, box_h, gap_x, gap_y = 120, 24, 14, 36
+    where = {job: (i * (box_w + gap_x) + 4, layer * (box_h + gap_y) + 4)
+             for layer, members in layers.items() for i, job in enumerate(members)}
+    width = max(len(members) for members in layers.values()) * (box_w + gap_x) + 8
+    parts = [f"<svg id='graph' xmlns='http://www.w3.org/2000/svg' width='{width}' "
+             f"height='{len(layers) * (box_h + gap_y) + 8}'>"]
+    for job, parents in record.parents.items():
+        x, y = where[job]
+        for parent in parents:
+            px, py = where[parent]
+            parts.append(f"<line x1='{px + box_w / 2}' y1='{py + box_h}' x2='{x + box_w / 2}' y2='{y}' "
+                         "stroke='#888'/>")
+    for job, (x, y) in where.items():
+        state = record.nodes.get(job, {}).get("state", "")
+        label = job if len(job) <= 18 else job[:17] + "…"
+        parts.append(f"<g><title>{escape(job)}: {escape(state or 'not settled')}</title><rect x='{x}' y='{y}' "
+                     f"width='{box_w}' height='{box_h}' rx='4' fill='{COLORS.get(state, '#ffffff')}' "
+                     f"fill-opacity='0.35' stroke='#555'/><text class='lane' x='{x + 6}' y='{y + 16}'>"
+                     f"{escape(label)}</text></g>")
+    return "".join(parts) + "</svg>"
+
+
 def _tail(entry: dict[str, Any]) -> str:
     try:
         crash = read_crash(Path(entry["crash_file"]))
@@ -148,4 +201,5 @@ def render(record: RunRecord) -> str:
             f"{escape(str(run.get('driver_host')))}, took {escape(took)}<br>{escape(counts_line(record))}<br>"
             f"options: {escape(options)}</p>"
             f"<h2>Failures</h2>{_failures(record)}<h2>Timeline</h2>{_timeline(record)}"
+            f"<h2>Graph</h2>{_graph(record)}"
             f"<h2>Nodes</h2>{_table(record)}<script>{SCRIPT}</script></body></html>")

@@ -104,7 +104,7 @@ def test_status_without_a_record_says_so(tmp_path):
 def test_python_dash_m_flowmill_and_every_help_has_an_example():
     done = subprocess.run([sys.executable, "-m", "flowmill", "--help"], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
-    for command in ("crash", "plugins", "report", "status"):
+    for command in ("crash", "graph", "plugins", "report", "status"):
         assert command in done.stdout
         helped = subprocess.run([sys.executable, "-m", "flowmill", command, "--help"], capture_output=True, text=True)
         assert "Example" in helped.stdout and f"flowmill {command} " in helped.stdout
@@ -151,3 +151,15 @@ def test_status_lists_what_a_scheduler_still_holds(tmp_path):
     lines = flowmill_cli("status", str(tmp_path / "held")).stdout.splitlines()
     assert lines[1] == "  1 node(s): pending 1"
     assert lines[-2:] == ["pending (held by the scheduler; a later run re-attaches):", "  n"]
+
+
+def test_graph_draws_the_recorded_run(tmp_path):
+    with pytest.raises(WorkflowError):
+        flaky_pipeline(tmp_path).run(progress=False)
+    done = flowmill_cli("graph", str(tmp_path / "st"), "-o", str(tmp_path / "g.dot"))
+    assert done.returncode == 0, done.stderr
+    text = (tmp_path / "g.dot").read_text()
+    assert '  "a" -> "b";' in text
+    assert '  "a" [label="a", fillcolor="#f38ba8"];' in text and '  "b" [label="b", fillcolor="#d9d9d9"];' in text
+    mermaid = flowmill_cli("graph", str(tmp_path / "st"), "-o", str(tmp_path / "g.mmd"))
+    assert mermaid.returncode == 0 and (tmp_path / "g.mmd").read_text().startswith("flowchart TD\n")

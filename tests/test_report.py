@@ -1,4 +1,5 @@
-"""``flowmill report``: a self-contained HTML page of a run, checked as parsed HTML and
+"""``flowmill report``: a self-contained HTML page of a run (summary, failures,
+timeline, graph, node table), checked as parsed HTML and
 in a real headless browser (Debian's chromium): it loads without console errors,
 sorts its table, and a screenshot shows the timeline."""
 
@@ -81,7 +82,8 @@ def test_the_page_holds_summary_failures_timeline_and_table(report):
     text = "".join(page.text)
     assert "4 node(s): ran 3, failed 1" in text
     assert "oops on stderr" in text and "command exited with status 3" in text
-    assert page.count("svg", id="timeline") == 1 and page.count("rect") == 4
+    assert page.count("svg", id="timeline") == 1 and page.count("svg", id="graph") == 1
+    assert page.count("rect") == 8, "a bar per node in the timeline, a box per node in the graph"
     rows = page.rows[1:]
     assert sorted(row[0] for row in rows) == ["nap0", "nap1", "nap2", "tool"]
     assert {row[0]: row[10] for row in rows}["tool"] == "3"

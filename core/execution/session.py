@@ -147,7 +147,7 @@ class Session:
         runner.executor = make_executor(backend, self.plugin, self.backend_options, context)
         log.info("run %s of %s: %d node(s) on backend %s (pid %d)", run_id, self.workflow_name, len(graph),
                  backend.name, os.getpid())
-        notify("flowmill_run_started", run=info)
+        notify("flowmill_run_started", run=info, graph=graph)
         driver = GraphLevelDriver if isinstance(runner.executor, GraphExecutor) else JobLevelDriver
         try:
             driver(runner).run()

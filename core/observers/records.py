@@ -61,13 +61,14 @@ class RunRecords:
         self._runs: dict[str, _OpenRun] = {}
 
     @hookimpl
-    def flowmill_run_started(self, run: RunInfo) -> None:
+    def flowmill_run_started(self, run: RunInfo, graph: Any) -> None:
         started = time.time()
         writer = RecordWriter(new_record_path(run.workflow_dir, run.run_id, started))
         writer.write({"run": run.run_id, "workflow": run.workflow, "workflow_dir": str(run.workflow_dir),
                       "backend": run.backend, "options": options_as_dict(run.options),
                       "backend_options": dict(run.backend_options), "n_jobs": run.n_jobs, "started": started,
                       "driver_host": socket.gethostname(), "driver_pid": os.getpid()})
+        writer.write({"parents": {job_id: list(parents) for job_id, parents in graph.parents.items() if parents}})
         self._runs[run.run_id] = _OpenRun(writer)
 
     def _open(self, run: RunInfo) -> _OpenRun:

@@ -2,8 +2,8 @@
 ``<workflow_dir>/.flowmill/runs/``, named ``<UTC start, to the microsecond>-<run id>.jsonl`` so the names
 sort by time.
 
-The first line describes the run (id, workflow, backend, options, start); then one
-line per settled node (``{"node": id, "state": ..., ...}``) or per batch of cached
+The first line describes the run (id, workflow, backend, options, start), the second
+the graph (``{"parents": {job: [jobs it waits for]}}``); then one line per settled node (``{"node": id, "state": ..., ...}``) or per batch of cached
 nodes (``{"cached": [ids]}``); the last line, written when the run ends, holds
 ``ended`` and the counts. A run whose driver died has no last line. Appending lines
 as nodes settle keeps the driver's memory flat on 100,000-node runs and lets
@@ -59,12 +59,15 @@ class RecordWriter:
 @dataclass
 class RunRecord:
     """One run's record as read back: the run's line, each node's line by id (cached
-    nodes as ``{"state": "cached"}``), and the end line (None if the run did not end)."""
+    nodes as ``{"state": "cached"}``), the end line (None if the run did not end) and
+    the graph's edges."""
 
     path: Path
     run: dict[str, Any]
     nodes: dict[str, dict[str, Any]] = field(default_factory=dict)
     end: dict[str, Any] | None = None
+    parents: dict[str, list[str]] = field(default_factory=dict)
+    """The jobs each job waits for (jobs without any are left out)."""
 
     def with_state(self, state: str) -> list[str]:
         return [node for node, entry in self.nodes.items() if entry.get("state") == state]
@@ -89,6 +92,8 @@ def read_record(path: Path) -> RunRecord:
                 record = RunRecord(path, entry)
             elif "node" in entry:
                 record.nodes[entry["node"]] = entry
+            elif "parents" in entry:
+                record.parents = entry["parents"]
             elif "cached" in entry:
                 record.nodes.update((node, {"node": node, "state": "cached"}) for node in entry["cached"])
             elif "ended" in entry:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .._errors import FlowmillError
-from ..store.runs import find_record, read_record
+from ..store.runs import RunRecord, find_record, read_record
 from .build import build_graph
 
 if TYPE_CHECKING:
@@ -49,6 +49,14 @@ def picture(workflow: Workflow, workflow_dir: Path, expanded: bool) -> Picture:
     return list(nodes), edges, states
 
 
+def record_picture(record: RunRecord) -> Picture:
+    """The jobs of a recorded run, with their edges and states (``flowmill graph``)."""
+    linked = [job for parents in record.parents.values() for job in parents]
+    boxes = list(dict.fromkeys([*record.nodes, *record.parents, *linked]))
+    edges = [(parent, job_id, "") for job_id, parents in record.parents.items() for parent in parents]
+    return boxes, edges, {node: entry["state"] for node, entry in record.nodes.items()}
+
+
 def _quote(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
@@ -79,15 +87,15 @@ def to_mermaid(pic: Picture) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_picture(workflow: Workflow, workflow_dir: Path, path: Path, expanded: bool) -> Path:
+def write_picture(name: str, pic: Picture, path: Path) -> Path:
+    """Write ``pic`` in the format ``path``'s suffix names."""
     suffix = path.suffix.lower()
     if suffix not in TEXT and suffix not in RENDERED:
         raise FlowmillError(f"write_graph({str(path)!r}): name a .dot, .mmd, .svg, .png or .pdf file")
-    pic = picture(workflow, workflow_dir, expanded)
     if TEXT.get(suffix) == "mermaid":
         path.write_text(to_mermaid(pic), encoding="utf-8")
         return path
-    dot = to_dot(workflow.name, pic)
+    dot = to_dot(name, pic)
     if suffix in TEXT:
         path.write_text(dot, encoding="utf-8")
         return path

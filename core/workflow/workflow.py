@@ -11,7 +11,7 @@ from .._errors import ValidationError
 from ..execution.session import Session
 from .build import build_graph
 from .node import Node, check_name
-from .picture import write_picture
+from .picture import picture, write_picture
 
 if TYPE_CHECKING:
     from ..execution.result import RunResult
@@ -159,7 +159,7 @@ class Workflow:
         per node, or with ``expanded=True`` one per job (iterables and map elements
         unfolded); coloured by the last run's states when the workflow has run."""
         workflow_dir = Path(self.base_dir or Path.cwd()).absolute() / self.name
-        return write_picture(self, workflow_dir, Path(path), expanded)
+        return write_picture(self.name, picture(self, workflow_dir, expanded), Path(path))
 
     def __repr__(self) -> str:
         return f"Workflow({self.name!r}, {len(self._elements)} elements)"
