@@ -1,6 +1,6 @@
 """Engine overhead on the linear backend, with caching on (issue 3's targets).
 
-    python bench/bench_core.py [--quick] [--base-dir DIR]
+    python bench/bench_core.py [--quick] [--quiet] [--base-dir DIR]
 
 Node directories go under ``--base-dir`` (default: ``bench/.work`` in the checkout):
 on this machine /tmp creates files and directories ~30x slower than the disk the
@@ -55,17 +55,17 @@ def function_time(n: int) -> float:
     return time.perf_counter() - start
 
 
-def measure(shape: str, n: int, base_dir: str) -> dict[str, float]:
+def measure(shape: str, n: int, base_dir: str, run_options: dict[str, bool]) -> dict[str, float]:
     with tempfile.TemporaryDirectory(dir=base_dir) as tmp:
         start = time.perf_counter()
         wf = build(shape, n, Path(tmp))
         built = time.perf_counter() - start
         start = time.perf_counter()
-        res = wf.run()
+        res = wf.run(**run_options)
         ran = time.perf_counter() - start
         assert len(res.executed) == n
         start = time.perf_counter()
-        again = build(shape, n, Path(tmp)).run()
+        again = build(shape, n, Path(tmp)).run(**run_options)
         cached = time.perf_counter() - start - built
         assert len(again.cached) == n
     return {
@@ -89,15 +89,16 @@ def measure_sweep(base_dir: str) -> dict[str, float]:
         return {"expanded_nodes": len(graph), "expand_s": time.perf_counter() - start}
 
 
-def child(args: list[str], base_dir: str) -> None:
+def child(args: list[str], base_dir: str, quiet: bool) -> None:
     if args[0] == "sweep":
         print(json.dumps(measure_sweep(base_dir)))
     else:
-        print(json.dumps(measure(args[0], int(args[1]), base_dir)))
+        print(json.dumps(measure(args[0], int(args[1]), base_dir, {"progress": False} if quiet else {})))
 
 
-def run_child(base_dir: str, *args: str) -> dict[str, float]:
-    done = subprocess.run([sys.executable, __file__, "--base-dir", base_dir, "--child", *args],
+def run_child(base_dir: str, quiet: bool, *args: str) -> dict[str, float]:
+    flags = ["--quiet"] if quiet else []
+    done = subprocess.run([sys.executable, __file__, "--base-dir", base_dir, *flags, "--child", *args],
                           capture_output=True, text=True, check=True)
     return json.loads(done.stdout)
 
@@ -106,20 +107,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="skip the 100,000 and 200,000-node runs")
     parser.add_argument("--base-dir", default=str(Path(__file__).parent / ".work"))
+    parser.add_argument("--quiet", action="store_true", help="run with progress=False (the run records stay on)")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     Path(args.base_dir).mkdir(parents=True, exist_ok=True)
     if args.child:
-        child(args.child, args.base_dir)
+        child(args.child, args.base_dir, args.quiet)
         return
     sizes = [1000, 10_000] if args.quick else [1000, 10_000, 100_000, 200_000]
     print(f"{'workload':<16}{'nodes':>8}{'build s':>9}{'run s':>9}{'ms/node':>9}{'cached s':>10}{'RSS MiB':>9}")
     for shape in ("fanout", "chain"):
         for n in sizes:
-            r = run_child(args.base_dir, shape, str(n))
+            r = run_child(args.base_dir, args.quiet, shape, str(n))
             print(f"{shape:<16}{n:>8}{r['build_s']:>9.2f}{r['run_s']:>9.2f}{r['overhead_ms_per_node']:>9.3f}"
                   f"{r['cached_rerun_s']:>10.2f}{r['peak_rss_mib']:>9.0f}")
-    sweep = run_child(args.base_dir, "sweep")
+    sweep = run_child(args.base_dir, args.quiet, "sweep")
     print(f"iterables 3x30 sweep: {sweep['expanded_nodes']} expanded nodes in {sweep['expand_s']:.2f} s")
 
 

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
         ValidationError,
         WorkflowError,
     )
+    from ._logs import log_to_stderr
     from ._processes import kill_process_tree
     from .contract.manager import (
         installed_backends,
@@ -72,6 +73,7 @@ _EXPORTS = {
     "hookimpl": ".contract.markers",
     "installed_backends": ".contract.manager",
     "kill_process_tree": "._processes",
+    "log_to_stderr": "._logs",
     "plugin_manager": ".contract.manager",
     "register": ".contract.manager",
     "unregister": ".contract.manager",

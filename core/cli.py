@@ -2,25 +2,40 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 import typing
 from pathlib import Path
+from typing import Callable
 
 import click
 
 from ._errors import FlowmillError
+from ._logs import log_to_stderr
 from .contract.manager import distribution_of, installed_backends, plugin_manager
 from .contract.options import RunOptions, default_of, describe_type, option_fields
 from .contract.support import COLUMNS, support_by_mode
 from .contract.types import Backend
 from .store.crash import format_crash
-from .store.results import read_crash
+from .report import render
+from .status import describe, summary_line
+from .store.results import CRASH, read_crash
+from .store.runs import RunRecord, find_record, read_record, record_paths
+from .workflow.picture import record_picture, write_picture
 
 
 @click.group()
 @click.version_option(package_name="flowmill")
-def main() -> None:
-    """flowmill: cached pipelines on pluggable backends."""
+@click.option("-v", "--verbose", count=True, help="log to stderr: -v at INFO, -vv at DEBUG")
+def main(verbose: int) -> None:
+    """flowmill: cached pipelines on pluggable backends.
+
+    \b
+    Example:
+      flowmill status work/demo     # what the last run of workflow demo did
+    """
+    if verbose:
+        log_to_stderr(logging.DEBUG if verbose > 1 else logging.INFO)
 
 
 def _option_lines(schema: type) -> list[str]:
@@ -56,7 +71,13 @@ def _describe(name: str, backend: Backend, plugin: object) -> list[str]:
 @click.option("--markdown", is_flag=True, help="print only the table of run options per backend and mode")
 def plugins(markdown: bool) -> None:
     """List installed backends (distribution, the run options each mode honours, own
-    options with defaults) and the plugins that failed to load, with the reason."""
+    options with defaults) and the plugins that failed to load, with the reason.
+
+    \b
+    Examples:
+      flowmill plugins
+      flowmill plugins --markdown > table.md
+    """
     try:
         backends = installed_backends()
     except FlowmillError as exc:
@@ -79,15 +100,127 @@ def plugins(markdown: bool) -> None:
 
 
 @main.command()
-@click.argument("crash_file", type=click.Path(exists=True, dir_okay=True, path_type=Path))
-def crash(crash_file: Path) -> None:
-    """Show a crash file (or the crash file in a node directory) readably."""
-    if crash_file.is_dir():
-        crash_file = crash_file / "crash.json"
+@click.argument("path", type=click.Path(exists=True, dir_okay=True, path_type=Path))
+def crash(path: Path) -> None:
+    """Show a crash file readably, or list every crash of a workflow.
+
+    PATH is a crash file, a node directory holding one, or a workflow directory
+    (every crash under it is listed with its error; show one by its path).
+
+    \b
+    Examples:
+      flowmill crash work/demo            # every crash of workflow demo
+      flowmill crash work/demo/b          # the crash of node b, in full
+    """
+    crash_file = path / CRASH if path.is_dir() else path
+    if path.is_dir() and not crash_file.exists():
+        _list_crashes(path)
+        return
     try:
         click.echo(format_crash(read_crash(crash_file)))
     except (OSError, ValueError) as exc:
         raise click.ClickException(f"{crash_file} is not a flowmill crash file: {exc}") from None
+
+
+def _list_crashes(workflow_dir: Path) -> None:
+    found = sorted(workflow_dir.rglob(CRASH))
+    if not found:
+        click.echo(f"no crash file under {workflow_dir}")
+        return
+    for crash_file in found:
+        try:
+            record = read_crash(crash_file)
+        except (OSError, ValueError) as exc:
+            click.echo(f"{crash_file}: unreadable ({exc})")
+            continue
+        click.echo(f"{record.get('node')}: {record.get('error_type')}: {record.get('error')}\n  {crash_file}")
+    click.echo(f"{len(found)} crash file(s); show one with: flowmill crash PATH")
+
+
+def _recorded_run(verb: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """The WORKFLOW_DIR argument and the --run option of the commands that read a run record."""
+
+    def decorate(command: Callable[..., None]) -> Callable[..., None]:
+        command = click.option("--run", "run_id", metavar="ID", help=f"the run to {verb} (default: the latest)")(command)
+        return click.argument("workflow_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))(command)
+
+    return decorate
+
+
+@main.command()
+@_recorded_run("show")
+@click.option("--slowest", default=5, show_default=True, help="how many of the slowest nodes to list")
+@click.option("--all", "all_runs", is_flag=True, help="list every recorded run, one line each")
+def status(workflow_dir: Path, run_id: str | None, slowest: int, all_runs: bool) -> None:
+    """What a run of the workflow in WORKFLOW_DIR did (the latest, or --run ID): its
+    counts, the failed nodes with their crash files, the slowest nodes with host, CPU
+    time and peak memory, and what a scheduler still holds. WORKFLOW_DIR is
+    ``<base_dir>/<workflow name>``.
+
+    \b
+    Examples:
+      flowmill status work/demo
+      flowmill status work/demo --all
+      flowmill status work/demo --run 3f2a9c1b7d0e
+    """
+    if all_runs:
+        paths = record_paths(workflow_dir)
+        if not paths:
+            raise click.ClickException(f"no run recorded in {workflow_dir}")
+        for path in paths:
+            click.echo(summary_line(read_record(path)))
+        return
+    click.echo("\n".join(describe(_record(workflow_dir, run_id), slowest)))
+
+
+def _record(workflow_dir: Path, run_id: str | None) -> RunRecord:
+    """The record of run ``run_id`` (None: the latest), or an error saying what is wrong."""
+    path = find_record(workflow_dir, run_id)
+    if path is None:
+        which = f"run {run_id!r}" if run_id else "run"
+        raise click.ClickException(f"no {which} recorded in {workflow_dir} (is it a workflow directory, "
+                                   "<base_dir>/<workflow name>? flowmill status DIR --all lists the runs)")
+    return read_record(path)
+
+
+@main.command()
+@_recorded_run("draw")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=Path("graph.dot"),
+              show_default=True, help="the file to write: .dot, .mmd (Mermaid), or .svg/.png/.pdf (Graphviz)")
+def graph(workflow_dir: Path, output: Path, run_id: str | None) -> None:
+    """Draw the jobs of a recorded run of the workflow in WORKFLOW_DIR, coloured by
+    their states (from a script, ``wf.write_graph`` also draws the workflow before it
+    ever ran, collapsed to one box per node).
+
+    \b
+    Examples:
+      flowmill graph work/demo -o graph.svg
+      flowmill graph work/demo --run 3f2a9c1b7d0e -o graph.mmd
+    """
+    record = _record(workflow_dir, run_id)
+    try:
+        write_picture(record.run["workflow"], record_picture(record), output)
+    except FlowmillError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"wrote {output}")
+
+
+@main.command()
+@_recorded_run("report")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=Path("report.html"),
+              show_default=True, help="the HTML file to write")
+def report(workflow_dir: Path, output: Path, run_id: str | None) -> None:
+    """Write a run of the workflow in WORKFLOW_DIR as one self-contained HTML page:
+    summary, failures with their stderr or traceback, a timeline per host and worker,
+    and a sortable table of every node with its times, CPU and peak memory.
+
+    \b
+    Examples:
+      flowmill report work/demo -o report.html
+      flowmill report work/demo --run 3f2a9c1b7d0e -o old.html
+    """
+    output.write_text(render(_record(workflow_dir, run_id)), encoding="utf-8")
+    click.echo(f"wrote {output}")
 
 
 if __name__ == "__main__":

@@ -9,13 +9,14 @@ logged and never breaks the run.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 import pluggy
 
 if TYPE_CHECKING:
     from .contract.runinfo import RunInfo
     from .contract.types import Backend, RunContext
+    from .execution.graph import ExecutionGraph
     from .execution.job import Job
     from .execution.result import RunResult
 
@@ -41,13 +42,21 @@ def flowmill_make_executor(backend: "Backend", options: Any, context: "RunContex
 
 
 @hookspec
-def flowmill_run_started(run: "RunInfo") -> None:
-    """A run validated its workflow and is about to resolve the cache and dispatch."""
+def flowmill_run_started(run: "RunInfo", graph: "ExecutionGraph") -> None:
+    """A run validated its workflow and is about to resolve the cache and dispatch
+    the jobs of ``graph`` (read it, do not change it)."""
 
 
 @hookspec
 def flowmill_run_finished(run: "RunInfo", result: "RunResult") -> None:
     """A run ended (successfully or with failed nodes); ``result`` tells which."""
+
+
+@hookspec
+def flowmill_run_aborted(run: "RunInfo", error: BaseException) -> None:
+    """A run ended without a result: interrupted (Ctrl-C) or its executor raised
+    ``error``, which propagates to the caller after this hook. Observers close what
+    they opened (a live display, a record file)."""
 
 
 @hookspec
@@ -66,13 +75,23 @@ def flowmill_node_started(run: "RunInfo", job: "Job") -> None:
 
 
 @hookspec
-def flowmill_node_finished(run: "RunInfo", job: "Job") -> None:
-    """A node ran and its result is in the store."""
+def flowmill_node_finished(run: "RunInfo", job: "Job", report: "Mapping[str, Any]") -> None:
+    """A node ran and its result is in the store. ``report`` is the result header
+    the job wrote where it ran: ``hash`` (the cache key), ``host``, ``pid``,
+    ``started`` and ``ended`` (that host's clock), ``duration``, ``cpu_s`` (user +
+    system time, the job's child processes included) and ``max_rss_kib`` (peak
+    resident memory of the process that ran it; on a reused worker, its peak so far)."""
 
 
 @hookspec
 def flowmill_node_failed(run: "RunInfo", job: "Job", error: str, crash_file: str) -> None:
     """A node failed for good (after retries); its crash file is written."""
+
+
+@hookspec
+def flowmill_node_retried(run: "RunInfo", job: "Job", attempt: int, reason: str) -> None:
+    """A node was lost (``reason``) and is submitted again as attempt ``attempt``
+    (the run's ``retries`` allow it)."""
 
 
 @hookspec

@@ -17,7 +17,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 CORE_SOURCES = ("core", "pyproject.toml", "setup.cfg", "README.md")
-THIRD_PARTY = ("pluggy", "cloudpickle", "click", "psutil")
+THIRD_PARTY = ("pluggy", "cloudpickle", "click", "psutil", "rich")
 BUILD = ("setuptools>=70.1",)
 """What the distributions' isolated builds need (setuptools builds wheels on its own
 from 70.1), fetched with the runtime dependencies so the builds need no index."""

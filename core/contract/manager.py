@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import importlib
 import importlib.metadata
 import logging
 from typing import Any, Callable
@@ -27,6 +28,17 @@ BUNDLED_DISTRIBUTIONS = {
 }
 """Backends shipped in the flowmill repository, and the distribution providing each,
 so that a missing one is reported with what to install."""
+
+BUILTIN_OBSERVERS = {
+    "flowmill.log": "flowmill.observers.log",
+    "flowmill.records": "flowmill.observers.records",
+    "flowmill.progress": "flowmill.observers.progress",
+}
+"""The core's own observers: plugin name -> module whose ``PLUGIN`` is registered when
+the plugin manager starts. Loaded by module name, as pytest loads its built-in plugins
+and as entry points are loaded, so the stages never import the observers, which sit
+above them. Unregister one to replace it, e.g.
+``flowmill.plugin_manager().unregister(name="flowmill.progress")``."""
 
 OBSERVER_HOOKS = frozenset(name for name in dir(hookspecs)
                            if name.startswith(HOOK_PREFIX) and name not in ("flowmill_backends",
@@ -78,6 +90,11 @@ class PluginManager(pluggy.PluginManager):
         return [(caller.name, impl) for caller in self.get_hookcallers(plugin) or ()
                 for impl in caller.get_hookimpls() if impl.plugin is plugin]
 
+    def load_builtins(self) -> None:
+        """Register the core's own observers (``BUILTIN_OBSERVERS``)."""
+        for name, module in BUILTIN_OBSERVERS.items():
+            self.register(importlib.import_module(module).PLUGIN, name=name)
+
     def load_entry_points(self) -> None:
         """Load every plugin of the ``flowmill.plugins`` group; one that fails to import
         or to register is remembered in ``broken`` and logged, never fatal."""
@@ -120,6 +137,7 @@ def plugin_manager() -> PluginManager:
     global _manager
     if _manager is None:
         manager = PluginManager()
+        manager.load_builtins()
         manager.load_entry_points()
         _manager = manager
     return _manager

@@ -32,6 +32,8 @@ class RunOptions:
         "help": "seconds to wait for a finished job's result to appear on a shared file system"})
     stop_on_first_crash: bool = field(default=False, metadata={
         "help": "stop dispatching at the first failed node instead of finishing independent branches"})
+    progress: bool = field(default=True, metadata={
+        "help": "show the run's progress: live in a terminal or notebook, else a line per node on stderr"})
 
 
 def option_fields(schema: type) -> dict[str, dataclasses.Field[Any]]:

@@ -12,7 +12,6 @@ import hashlib
 import os
 import socket
 import sys
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping, NamedTuple
 
@@ -23,6 +22,7 @@ from ..contract.states import NodeState
 from ..store import results as store
 from ..store.crash import crash_record, exception_record
 from ..store.hashing import HashMethod, value_digest
+from .usage import Usage
 
 if TYPE_CHECKING:
     from ..workflow.task import Task
@@ -127,28 +127,30 @@ class Job:
         self.dir.mkdir(parents=True, exist_ok=True)
         store.clear_crash(self.dir)
         values: dict[str, Any] | None = None
+        usage: Usage | None = None
         try:
             if self.hash is None:
                 self.hash = self.compute_hash(self._stored_digest)
                 if store.valid_header(self.dir, self.hash) is not None:
                     return NodeState.CACHED
             values = self.input_values()
-            started = time.time()
+            usage = Usage()
             outputs = self.task.run(values, self.dir)
             header = {
                 "hash": self.hash,
                 "digests": {name: value_digest(value, self.hash_method) for name, value in outputs.items()},
                 "token": self.token,
                 "host": socket.gethostname(),
-                "started": started,
-                "duration": time.time() - started,
+                **usage.report(),
             }
             store.write_result(self.dir, header, outputs)
             return NodeState.RAN
         except Exception as exc:
-            store.write_crash(self.dir, exception_record(node=self.id, node_dir=self.dir,
-                                                         task=self.task.describe(), exc=exc,
-                                                         inputs=values if values is not None else self.inputs))
+            record = exception_record(node=self.id, node_dir=self.dir, task=self.task.describe(), exc=exc,
+                                      inputs=values if values is not None else self.inputs)
+            if usage is not None:
+                record["usage"] = usage.report()
+            store.write_crash(self.dir, record)
             self.write()
             return NodeState.FAILED
 

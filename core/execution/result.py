@@ -7,6 +7,7 @@ from typing import Any, Iterator, Mapping, NamedTuple, Sequence
 
 from ..contract.states import NodeState
 from ..store import results as store
+from .result_html import run_html
 
 
 class Outputs:
@@ -132,6 +133,13 @@ class RunResult:
     def __len__(self) -> int:
         return len(self._nodes)
 
+    def _counts(self) -> dict[str, int]:
+        return {state.value: len(self._with(state)) for state in NodeState if state != NodeState.NOT_RUN}
+
     def __repr__(self) -> str:
-        counts = {state.value: len(self._with(state)) for state in NodeState if state != NodeState.NOT_RUN}
-        return f"RunResult({self.workflow_dir}, " + ", ".join(f"{k}={v}" for k, v in counts.items() if v) + ")"
+        return f"RunResult({self.workflow_dir}, " + ", ".join(f"{k}={v}" for k, v in self._counts().items() if v) + ")"
+
+    def _repr_html_(self) -> str:
+        """A notebook's view: the counts, and each failed or slowest node with its state,
+        duration, host, CPU time, peak memory, error and crash file (from the run record)."""
+        return run_html(self.workflow_dir, self.run_id, self._counts(), self._states, self.crash_files)

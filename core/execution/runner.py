@@ -198,6 +198,7 @@ class Runner:
         if attempts <= self.options.retries and not self.stopping:
             log.warning("node %s was lost (%s); resubmitting (attempt %d of %d)", job.id, reason, attempts + 1,
                         self.options.retries + 1)
+            self.emit("flowmill_node_retried", job=job, attempt=attempts + 1, reason=reason)
             self.deadlines.pop(job.id, None)
             return Verdict.RESUBMIT
         error = f"lost {attempts} time(s), retries={self.options.retries}: {reason}"
@@ -237,7 +238,7 @@ class Runner:
         self.digests[job.id] = header["digests"]
         if header.get("token") == job.token:
             self.states[job.id] = NodeState.RAN
-            self.emit("flowmill_node_finished", job=job)
+            self.emit("flowmill_node_finished", job=job, report=header)
         else:
             self.states[job.id] = NodeState.CACHED
             self.emit("flowmill_node_cached", job=job)

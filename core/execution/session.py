@@ -24,6 +24,7 @@ from ..contract.options import (
 from ..contract.runinfo import RunInfo
 from ..contract.states import NodeState
 from ..contract.types import Backend, Capabilities, GraphExecutor, RunContext
+from .dry_run import describe, plan
 from .graph import ExecutionGraph
 from .graph_level import GraphLevelDriver
 from .job_level import JobLevelDriver
@@ -117,6 +118,9 @@ class Session:
     def __init__(self, workflow_name: str, base_dir: "str | os.PathLike[str] | None", plugin: str,
                  values: Mapping[str, Any]) -> None:
         self.backend, self.plugin = find_backend(plugin)
+        values = dict(values)
+        self.dry_run = "dry_run" not in option_fields(self.backend.options) and bool(values.pop("dry_run", False))
+        """The core's dry run, for backends without one of their own (those get the option)."""
         self.run_options, self.backend_options = split_options(self.backend, values)
         self.capabilities = self.backend.capabilities_for(self.backend_options)
         refuse_unsupported(self.backend, self.capabilities, self.run_options)
@@ -125,22 +129,31 @@ class Session:
 
     def run(self, graph: ExecutionGraph) -> RunResult:
         backend = self.backend
+        if self.dry_run:
+            fates = plan(graph)
+            describe(self.workflow_name, backend.name, fates, print)
+            return RunResult(self.workflow_dir, "dry-run", graph.nodes, {job.id: job.dir for job in graph}, fates, {})
         per_node = node_options(graph, backend, self.backend_options)
         if self.capabilities.needs_pickle:
             check_picklable(graph, backend)
         self.workflow_dir.mkdir(parents=True, exist_ok=True)
         run_id = uuid.uuid4().hex[:12]
         info = RunInfo(run_id=run_id, workflow=self.workflow_name, workflow_dir=self.workflow_dir,
-                       backend=backend.name, n_jobs=len(graph))
+                       backend=backend.name, n_jobs=len(graph), options=self.run_options,
+                       backend_options=options_as_dict(self.backend_options))
         runner = Runner(graph, None, self.run_options, per_node, info, self.capabilities)
         context = RunContext(run_id=run_id, workflow_dir=self.workflow_dir, started=runner.job_started, log=log,
                              run_options=self.run_options)
         runner.executor = make_executor(backend, self.plugin, self.backend_options, context)
         log.info("run %s of %s: %d node(s) on backend %s (pid %d)", run_id, self.workflow_name, len(graph),
                  backend.name, os.getpid())
-        notify("flowmill_run_started", run=info)
+        notify("flowmill_run_started", run=info, graph=graph)
         driver = GraphLevelDriver if isinstance(runner.executor, GraphExecutor) else JobLevelDriver
-        driver(runner).run()
+        try:
+            driver(runner).run()
+        except BaseException as exc:
+            notify("flowmill_run_aborted", run=info, error=exc)
+            raise
         states = runner.states
         result = RunResult(self.workflow_dir, run_id, graph.nodes, {job.id: job.dir for job in graph}, states,
                            runner.crash_files)

@@ -9,6 +9,7 @@ from typing import Any, Callable, Mapping, Protocol, Sequence
 
 from .._errors import FlowmillError
 from ..store.hashing import code_digest
+from .codefile import file_names, restore_file_names
 
 MANDATORY = inspect.Parameter.empty
 
@@ -58,7 +59,7 @@ class FunctionTask:
     returned tuple or list of that length.
     """
 
-    __slots__ = ("func", "output_names", "_accepts_any", "_defaults")
+    __slots__ = ("func", "output_names", "_accepts_any", "_defaults", "_digest")
 
     def __init__(self, func: Callable[..., Any], output_names: Sequence[str]) -> None:
         self.func = func
@@ -67,6 +68,21 @@ class FunctionTask:
         self._accepts_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params)
         self._defaults = {p.name: p.default for p in params
                           if p.kind not in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)}
+        self._digest: str | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        """The state shipped with a job: the code's digest travels as the driver
+        computed it, so a job that computes its own cache key where it runs neither
+        re-reads a source file edited since nor falls back to another digest, and the
+        function's file names travel for its tracebacks."""
+        return {"func": self.func, "output_names": self.output_names, "_accepts_any": self._accepts_any,
+                "_defaults": self._defaults, "_digest": self.digest(), "file_names": file_names(self.func)}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        names = state.pop("file_names", {})
+        for slot, value in state.items():
+            setattr(self, slot, value)
+        restore_file_names(self.func, names)
 
     @property
     def accepts_any_input(self) -> bool:
@@ -76,7 +92,9 @@ class FunctionTask:
         return self._defaults
 
     def digest(self) -> str:
-        return code_digest(self.func)
+        if self._digest is None:
+            self._digest = code_digest(self.func)
+        return self._digest
 
     def run(self, inputs: Mapping[str, Any], workdir: Path) -> dict[str, Any]:
         value = self.func(**inputs)

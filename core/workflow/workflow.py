@@ -11,6 +11,7 @@ from .._errors import ValidationError
 from ..execution.session import Session
 from .build import build_graph
 from .node import Node, check_name
+from .picture import picture, write_picture
 
 if TYPE_CHECKING:
     from ..execution.result import RunResult
@@ -151,6 +152,14 @@ class Workflow:
         merged.update(options)
         session = Session(self.name, self.base_dir, plugin or "linear", merged)
         return session.run(build_graph(self, session.workflow_dir, session.run_options.hash_method))
+
+    def write_graph(self, path: str | os.PathLike[str], *, expanded: bool = False) -> Path:
+        """Draw the workflow into ``path``: ``.dot`` (Graphviz), ``.mmd`` (Mermaid), or
+        ``.svg``/``.png``/``.pdf`` (drawn by Graphviz's ``dot``, if installed). One box
+        per node, or with ``expanded=True`` one per job (iterables and map elements
+        unfolded); coloured by the last run's states when the workflow has run."""
+        workflow_dir = Path(self.base_dir or Path.cwd()).absolute() / self.name
+        return write_picture(self.name, picture(self, workflow_dir, expanded), Path(path))
 
     def __repr__(self) -> str:
         return f"Workflow({self.name!r}, {len(self._elements)} elements)"

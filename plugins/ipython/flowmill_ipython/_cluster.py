@@ -28,14 +28,27 @@ class TemporaryCluster:
         self.profile_dir = Path(tempfile.mkdtemp(prefix="flowmill-ipython-"))
         self._log = log
         self._cluster = ipyparallel.Cluster(n=n_engines, profile_dir=str(self.profile_dir), cluster_id=cluster_id,
-                                            delay=0, log_level=logging.WARNING)
+                                            delay=0, log=self._quiet_log(log))
         self._processes: list[psutil.Process] = []
 
+    @staticmethod
+    def _quiet_log(log: logging.Logger) -> logging.Logger:
+        """The cluster's own logger, at ERROR. Left to choose, ipyparallel logs to the
+        running Application's log (in a notebook: the cell), and at WARNING it dumps
+        each engine's whole log when the engines it stops on purpose exit with status 1
+        (ipyparallel's engines answer SIGTERM with "Event loop stopped before Future
+        completed")."""
+        cluster_log = log.getChild("cluster")
+        cluster_log.setLevel(logging.ERROR)
+        return cluster_log
+
     def start(self, engine_timeout: float) -> ipyparallel.Client:
-        """Start and connect; on any failure (Ctrl-C included) stop what started."""
+        """Start and connect; on any failure (Ctrl-C included) stop what started. No
+        progress bar while engines register (ipyparallel's would print into a notebook cell)."""
         try:
-            self._cluster.engine_timeout = engine_timeout
-            client = self._cluster.start_and_connect_sync()
+            self._cluster.start_cluster_sync()
+            client = self._cluster.connect_client_sync()
+            client.wait_for_engines(self.n_engines, timeout=engine_timeout, interactive=False)
             self._processes = self._process_tree()
             return client
         except BaseException:

@@ -1,0 +1,71 @@
+"""``Workflow.write_graph``: dot and Mermaid, collapsed and expanded, coloured by the
+last run, drawn by Graphviz when it is installed."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from flowmill import FlowmillError, Node, Workflow, WorkflowError
+
+
+def inc(x: int) -> int:
+    return x + 1
+
+
+def picky(x: int) -> int:
+    if x == 2:
+        raise ValueError("two")
+    return x
+
+
+def sweep(tmp_path) -> Workflow:
+    """a (iterables x in 1, 2) -> b."""
+    wf = Workflow("pic", base_dir=tmp_path)
+    a = Node(inc, name="a")
+    a.iterables = ("x", [1, 2])
+    b = Node(picky, name="b")
+    wf.connect(a, "out", b, "x")
+    return wf
+
+
+def test_collapsed_dot_has_one_box_per_node_and_labelled_edges(tmp_path):
+    text = sweep(tmp_path).write_graph(tmp_path / "g.dot").read_text()
+    assert text.startswith('digraph "pic" {')
+    assert '  "a" [label="a"];' in text and '  "b" [label="b"];' in text
+    assert '  "a" -> "b" [label="out → x"];' in text
+    assert text.count("[label=") == 3
+
+
+def test_expanded_view_unfolds_iterables_and_colours_the_last_run(tmp_path):
+    wf = sweep(tmp_path)
+    with pytest.raises(WorkflowError):
+        wf.run(progress=False)
+    expanded = wf.write_graph(tmp_path / "g.dot", expanded=True).read_text()
+    assert '  "a[a.x=1]" [label="a[a.x=1]", fillcolor="#a6e3a1"];' in expanded
+    assert '  "b[a.x=1]" [label="b[a.x=1]", fillcolor="#f38ba8"];' in expanded, "b got 2 from a[a.x=1]"
+    assert '  "b[a.x=2]" [label="b[a.x=2]", fillcolor="#a6e3a1"];' in expanded
+    assert '  "a[a.x=2]" -> "b[a.x=2]";' in expanded
+    collapsed = wf.write_graph(tmp_path / "c.dot").read_text()
+    assert '  "b" [label="b", fillcolor="#f38ba8"];' in collapsed, "a folded box shows its worst instance"
+    assert '  "a" [label="a", fillcolor="#a6e3a1"];' in collapsed
+    mermaid = wf.write_graph(tmp_path / "g.mmd").read_text().splitlines()
+    assert mermaid[-4:] == ["  classDef ran fill:#a6e3a1", "  class n0 ran", "  classDef failed fill:#f38ba8",
+                            "  class n1 failed"]
+
+
+def test_mermaid_before_any_run(tmp_path):
+    text = sweep(tmp_path).write_graph(tmp_path / "g.mmd").read_text()
+    assert text.splitlines() == ["flowchart TD", '  n0["a"]', '  n1["b"]', "  n0 -->|out → x| n1"]
+
+
+def test_svg_without_graphviz_says_what_to_install(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(FlowmillError, match=r"needs Graphviz's `dot` program.*apt-get install graphviz"):
+        sweep(tmp_path).write_graph(tmp_path / "g.svg")
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz is not installed")
+def test_svg_with_graphviz(tmp_path):
+    assert "<svg" in sweep(tmp_path).write_graph(tmp_path / "g.svg").read_text()
