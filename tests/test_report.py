@@ -6,7 +6,6 @@ sorts its table, and a screenshot shows the timeline."""
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import sys
 from html.parser import HTMLParser
@@ -16,7 +15,8 @@ import pytest
 
 from flowmill import CommandNode, Node, Workflow, WorkflowError
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+from .debian_tools import require
+
 
 
 def nap(x: float) -> float:
@@ -92,13 +92,12 @@ def test_the_page_holds_summary_failures_timeline_and_table(report):
 
 
 def chromium(report: Path, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    return subprocess.run([require("chromium", "chromium"), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                            "--disable-component-update", "--disable-sync", "--no-first-run",
                            f"--user-data-dir={tmp_path / 'profile'}", "--enable-logging=stderr", "--v=0", *args],
                           capture_output=True, text=True, timeout=120)
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install -y chromium)")
 def test_in_a_headless_browser(report, tmp_path):
     done = chromium(report, tmp_path, "--dump-dom", report.as_uri() + "#sort=duration")
     assert done.returncode == 0, done.stderr

@@ -3,11 +3,12 @@ last run, drawn by Graphviz when it is installed."""
 
 from __future__ import annotations
 
-import shutil
 
 import pytest
 
 from flowmill import FlowmillError, Node, Workflow, WorkflowError
+
+from .debian_tools import require
 
 
 def inc(x: int) -> int:
@@ -66,6 +67,6 @@ def test_svg_without_graphviz_says_what_to_install(tmp_path, monkeypatch):
         sweep(tmp_path).write_graph(tmp_path / "g.svg")
 
 
-@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz is not installed")
 def test_svg_with_graphviz(tmp_path):
+    require("dot", "graphviz")
     assert "<svg" in sweep(tmp_path).write_graph(tmp_path / "g.svg").read_text()
