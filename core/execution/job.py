@@ -9,6 +9,7 @@ sees the shared file system.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import socket
 import sys
@@ -22,10 +23,16 @@ from ..contract.resources import Resources
 from ..contract.states import NodeState
 from ..store import results as store
 from ..store.crash import crash_record, exception_record
+from ..store.filestate import changed_file, record_files
 from ..store.hashing import HashMethod, value_digest
 
 if TYPE_CHECKING:
     from ..workflow.task import Task
+
+log = logging.getLogger("flowmill")
+DAMAGED = store.RESULT + ".damaged"
+"""Where a damaged upstream result found while loading inputs is set aside."""
+
 
 class Ref(NamedTuple):
     """An input read from an upstream job's stored output."""
@@ -109,11 +116,31 @@ class Job:
                 except FileNotFoundError:
                     raise UpstreamMissing(f"the result of upstream node {ref.job_id!r} is missing "
                                           f"from {ref.dir}") from None
+                except store.DamagedResult as exc:
+                    _set_aside(Path(ref.dir))
+                    raise UpstreamMissing(f"the result of upstream node {ref.job_id!r} was damaged after it was "
+                                          f"checked ({exc.reason}); it is set aside as {DAMAGED}, so the next "
+                                          "run recomputes it") from None
             return loaded[ref.dir][ref.output]
 
         for name, ref in self.refs.items():
             values[name] = [load(r) for r in ref] if isinstance(ref, list) else load(ref)
         return values
+
+    def reusable(self) -> dict[str, Any] | None:
+        """The header of this job's stored result if it can be reused as it is: same
+        key, undamaged, and every file its outputs name unchanged. A damaged result is
+        a miss, with a warning naming the node."""
+        try:
+            header = store.load_header(self.dir)
+        except store.DamagedResult as exc:
+            log.warning("node %s: %s; it is recomputed", self.id, exc)
+            return None
+        if header is None or header["hash"] != self.hash:
+            return None
+        if changed_file(header["files"], self.hash_method) is not None:
+            return None
+        return header
 
     def _stored_digest(self, ref: Ref) -> str:
         header = store.read_header(Path(ref.dir))
@@ -130,7 +157,7 @@ class Job:
         try:
             if self.hash is None:
                 self.hash = self.compute_hash(self._stored_digest)
-                if store.valid_header(self.dir, self.hash) is not None:
+                if self.reusable() is not None:
                     return NodeState.CACHED
             values = self.input_values()
             started = time.time()
@@ -138,6 +165,7 @@ class Job:
             header = {
                 "hash": self.hash,
                 "digests": {name: value_digest(value, self.hash_method) for name, value in outputs.items()},
+                "files": record_files(outputs, self.hash_method),
                 "token": self.token,
                 "host": socket.gethostname(),
                 "started": started,
@@ -169,6 +197,13 @@ class Job:
                                                         task=self.task.describe(), error=error,
                                                         error_type=error_type, inputs=self.inputs,
                                                         details=details))
+
+
+def _set_aside(node_dir: Path) -> None:
+    try:
+        os.replace(node_dir / store.RESULT, node_dir / DAMAGED)
+    except OSError:
+        pass
 
 
 def load_job(path: str | os.PathLike[str]) -> Job:

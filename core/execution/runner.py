@@ -123,7 +123,7 @@ class Runner:
 
     def try_cache(self, job: Job) -> bool:
         job.hash = job.compute_hash(self._upstream_digest)
-        header = store.valid_header(job.dir, job.hash)
+        header = job.reusable()
         if header is None:
             return False
         self.digests[job.id] = header["digests"]

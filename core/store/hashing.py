@@ -29,7 +29,9 @@ def digest_bytes(data: bytes) -> str:
 
 
 def file_digest(path: Path, method: HashMethod) -> str:
-    """Hash a file (or a directory tree) once per (path, size, mtime) in this process."""
+    """Hash a file once per (path, size, mtime) in this process; a directory tree is
+    hashed again each time (its own mtime does not move when a file deep inside is
+    edited), from its files' memoised digests."""
     try:
         stat = os.stat(path)
     except FileNotFoundError:
@@ -46,7 +48,7 @@ def file_digest(path: Path, method: HashMethod) -> str:
             if child.is_file():
                 h.update(str(child.relative_to(path)).encode())
                 h.update(file_digest(child, method).encode())
-        digest = h.hexdigest()
+        return h.hexdigest()
     else:
         h = hashlib.blake2b(digest_size=16)
         with open(path, "rb") as handle:
