@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, Protocol, Sequence
 
 from .._errors import FlowmillError
+from .._workdir import working_directory
 from ..store.hashing import code_digest
 
 MANDATORY = inspect.Parameter.empty
@@ -55,7 +56,9 @@ class FunctionTask:
     """A plain Python function; its return value becomes the outputs.
 
     One output name takes the whole return value; several names take the items of a
-    returned tuple or list of that length.
+    returned tuple or list of that length. The function runs with the node's (or the
+    instance's) directory as working directory, on every backend, so relative paths it
+    writes land there (see :mod:`flowmill._workdir` for how threads keep theirs apart).
     """
 
     __slots__ = ("func", "output_names", "_accepts_any", "_defaults")
@@ -79,7 +82,8 @@ class FunctionTask:
         return code_digest(self.func)
 
     def run(self, inputs: Mapping[str, Any], workdir: Path) -> dict[str, Any]:
-        value = self.func(**inputs)
+        with working_directory(workdir):
+            value = self.func(**inputs)
         if len(self.output_names) == 1:
             return {self.output_names[0]: value}
         if not isinstance(value, (tuple, list)) or len(value) != len(self.output_names):
