@@ -122,7 +122,7 @@ class Runner:
     # -- dispatch -------------------------------------------------------------------
 
     def try_cache(self, job: Job) -> bool:
-        job.hash = job.compute_hash(self._upstream_digest)
+        job.settle_key(self._upstream_digest)
         header = job.reusable()
         if header is None:
             return False
@@ -245,6 +245,7 @@ class Runner:
         self.digests[job.id] = header["digests"]
         if header.get("token") == job.token:
             self.states[job.id] = NodeState.RAN
+            log.info("node %s ran: %s", job.id, header.get("why"))
             self.emit("flowmill_node_finished", job=job)
         else:
             self.states[job.id] = NodeState.CACHED

@@ -40,16 +40,20 @@ JOB = "job.pkl"
 VERIFY_LIMIT = 4 << 20
 """Results up to this many bytes are verified in full before they are reused."""
 
-_REQUIRED = {"hash": str, "digests": dict, "files": dict, "checksum": str, "size": int}
+_REQUIRED = {"hash": str, "digests": dict, "files": dict, "key": dict, "checksum": str, "size": int}
+_BEFORE_CHECKSUMS = {"hash", "digests", "token"}
+"""What every header had before results carried checksums (flowmill before issue 12)."""
 
 
 class DamagedResult(FlowmillError):
     """A stored result cannot be trusted: truncated, altered, not flowmill's, or not
     loadable in this environment. The node is recomputed."""
 
-    def __init__(self, node_dir: Path, reason: str) -> None:
+    def __init__(self, node_dir: Path, reason: str, *, outdated: bool = False) -> None:
         self.node_dir = node_dir
         self.reason = reason
+        self.outdated = outdated
+        """Not damaged but written by an older flowmill: recomputed without a warning."""
         super().__init__(f"damaged result {node_dir / RESULT}: {reason}")
 
 
@@ -83,6 +87,8 @@ def _unpickle(node_dir: Path, stream: Any, what: str) -> Any:
 def _checked_header(node_dir: Path, header: Any) -> dict[str, Any]:
     if not isinstance(header, dict):
         raise DamagedResult(node_dir, f"its header is a {type(header).__name__}, not flowmill's")
+    if "checksum" not in header and _BEFORE_CHECKSUMS <= header.keys():
+        raise DamagedResult(node_dir, "it was written by an older flowmill", outdated=True)
     for key, kind in _REQUIRED.items():
         if not isinstance(header.get(key), kind):
             raise DamagedResult(node_dir, f"its header lacks a valid {key!r}")
