@@ -223,7 +223,7 @@ class Job:
 
 
 def _key_hash(parts: Mapping[str, str]) -> str:
-    return digest_bytes("|".join(f"{name}={parts[name]}" for name in sorted(parts)).encode())
+    return digest_bytes("|".join([f"{name}={parts[name]}" for name in sorted(parts)]).encode())
 
 
 def _set_aside(node_dir: Path) -> None:

@@ -77,9 +77,10 @@ def write_result(node_dir: Path, header: Mapping[str, Any], outputs: Mapping[str
     atomic_write(node_dir / RESULT, pickle.dumps(header, protocol=5) + payload)
 
 
-def _unpickle(node_dir: Path, stream: Any, what: str) -> Any:
+def _unpickle(node_dir: Path, source: bytes | io.BufferedReader, what: str) -> Any:
+    """The first pickle of ``source`` (bytes, or a stream left at its end)."""
     try:
-        return pickle.load(stream)
+        return pickle.loads(source) if isinstance(source, bytes) else pickle.load(source)
     except Exception as exc:  # any damage shows up as some error of the unpickler
         raise DamagedResult(node_dir, f"its {what} does not unpickle ({type(exc).__name__}: {exc})") from None
 
@@ -98,7 +99,10 @@ def _checked_header(node_dir: Path, header: Any) -> dict[str, Any]:
 def _checked_payload(node_dir: Path, header: Mapping[str, Any], payload: bytes) -> dict[str, Any]:
     if digest_bytes(payload) != header["checksum"]:
         raise DamagedResult(node_dir, "its outputs do not match their checksum")
-    outputs = _unpickle(node_dir, io.BytesIO(payload), "outputs")
+    try:
+        outputs = pickle.loads(payload)
+    except Exception as exc:  # any damage shows up as some error of the unpickler
+        raise DamagedResult(node_dir, f"its outputs do not unpickle ({type(exc).__name__}: {exc})") from None
     if not isinstance(outputs, dict) or outputs.keys() != header["digests"].keys():
         raise DamagedResult(node_dir, "its outputs are not the ones its header lists")
     return outputs
@@ -108,7 +112,7 @@ def load_header(node_dir: Path) -> dict[str, Any] | None:
     """The header of the node's result (None: there is none), verified as the module
     docstring says; raises :class:`DamagedResult`."""
     try:
-        handle = open(node_dir / RESULT, "rb")
+        handle = open(os.path.join(node_dir, RESULT), "rb", buffering=0)
     except FileNotFoundError:
         return None
     except OSError as exc:
@@ -116,16 +120,24 @@ def load_header(node_dir: Path) -> dict[str, Any] | None:
     with handle:
         try:
             size = os.fstat(handle.fileno()).st_size
-            stream: Any = io.BytesIO(handle.read()) if size <= VERIFY_LIMIT else handle
-            header = _checked_header(node_dir, _unpickle(node_dir, stream, "header"))
-            start = stream.tell()
-            if start + header["size"] != size:
-                raise DamagedResult(node_dir, f"it holds {size - start} bytes of outputs, its header says "
-                                              f"{header['size']}")
-            if stream is not handle:
-                _checked_payload(node_dir, header, stream.read())
+            if size > VERIFY_LIMIT:
+                return _sized_header(node_dir, io.BufferedReader(handle), size)
+            data = handle.readall()
         except OSError as exc:
             raise DamagedResult(node_dir, f"it cannot be read ({exc})") from None
+    header = _checked_header(node_dir, _unpickle(node_dir, data, "header"))
+    if header["size"] > len(data):
+        raise DamagedResult(node_dir, f"it is {len(data)} bytes long, its header lists {header['size']} of outputs")
+    _checked_payload(node_dir, header, data[len(data) - header["size"]:])
+    return header
+
+
+def _sized_header(node_dir: Path, stream: io.BufferedReader, size: int) -> dict[str, Any]:
+    """The header of a result too big to verify on every reuse: only its size is."""
+    header = _checked_header(node_dir, _unpickle(node_dir, stream, "header"))
+    if stream.tell() + header["size"] != size:
+        raise DamagedResult(node_dir, f"it holds {size - stream.tell()} bytes of outputs, its header says "
+                                      f"{header['size']}")
     return header
 
 

@@ -9,6 +9,7 @@ from every host of the shared file system.
 
 from __future__ import annotations
 
+import functools
 import os
 import types
 import typing
@@ -55,9 +56,8 @@ def missing_file(value: Any) -> str | None:
     return None
 
 
-def annotated_files(func: Callable[..., Any]) -> tuple[dict[str, FileKind], FileKind | None]:
-    """The parameters of ``func`` annotated as files, and what its return annotation
-    says (annotations that cannot be resolved are ignored)."""
+@functools.lru_cache(maxsize=4096)
+def _annotated_files(func: Callable[..., Any]) -> tuple[dict[str, FileKind], FileKind | None]:
     try:
         hints: Mapping[str, Any] = typing.get_type_hints(func)
     except Exception:  # an unresolvable annotation is the user's business, not a file
@@ -65,3 +65,16 @@ def annotated_files(func: Callable[..., Any]) -> tuple[dict[str, FileKind], File
     kinds = {name: file_kind(tp) for name, tp in hints.items()}
     returns = kinds.pop("return", None)
     return {name: kind for name, kind in kinds.items() if kind is not None}, returns
+
+
+def annotated_files(func: Callable[..., Any]) -> tuple[dict[str, FileKind], FileKind | None]:
+    """The parameters of ``func`` annotated as files, and what its return annotation
+    says (annotations that cannot be resolved are ignored); resolved once per function,
+    since a workflow makes thousands of nodes of one function."""
+    if not getattr(func, "__annotations__", None):
+        return {}, None
+    try:
+        files, returns = _annotated_files(func)
+    except TypeError:  # an unhashable callable
+        files, returns = _annotated_files.__wrapped__(func)
+    return dict(files), returns

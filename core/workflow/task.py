@@ -94,6 +94,8 @@ class FunctionTask:
 
     def prepare(self, inputs: Mapping[str, Any]) -> dict[str, Any]:
         """The inputs with paths given for file-annotated parameters as absolute Files."""
+        if not self._files:
+            return dict(inputs)
         return {name: as_files(value, self._files[name]) if name in self._files else value
                 for name, value in inputs.items()}
 
