@@ -10,7 +10,7 @@ from typing import Any, Callable, Mapping, Protocol, Sequence
 
 from .._errors import FlowmillError, ValidationError
 from .._workdir import working_directory
-from ..store.hashing import code_digest
+from ..store.code import code_digest
 from .filetypes import annotated_files, as_files, missing_file
 
 MANDATORY = inspect.Parameter.empty
