@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import socket
 import subprocess
 import sys
 import threading
@@ -232,7 +233,8 @@ def test_killed_job_leaves_no_result_that_looks_valid(tmp_path):
     assert done.returncode == 9
     node_dir = tmp_path / "kill" / "n"
     assert node_dir.is_dir() and not (node_dir / "result.pkl").exists()
-    assert [p.name for p in node_dir.iterdir() if p.name.startswith(".")] == []
+    [left] = [p.name for p in node_dir.iterdir() if p.name.startswith(".")]
+    assert left.startswith(".running.") and f"@{socket.gethostname()}+" in left
 
 
 def test_failed_run_keeps_finished_results_valid(tmp_path):

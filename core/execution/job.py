@@ -23,6 +23,7 @@ from ..contract.states import NodeState
 from ..store import results as store
 from ..store.crash import crash_record, exception_record
 from ..store.filestate import changed_file, record_files
+from ..store.locks import node_lock, running_file
 from ..store.hashing import HashMethod, digest_bytes, value_digest
 from . import reasons
 
@@ -171,8 +172,13 @@ class Job:
 
     def execute(self) -> NodeState:
         """Run the job here and store its result or its crash file; never raises for
-        a failure of the node's own code."""
+        a failure of the node's own code. It holds its node's lock meanwhile, so a
+        second driver's job for the node waits, then reuses this one's result."""
         self.dir.mkdir(parents=True, exist_ok=True)
+        with node_lock(self.dir, self.id):
+            return self._execute_locked()
+
+    def _execute_locked(self) -> NodeState:
         store.clear_crash(self.dir)
         values: dict[str, Any] | None = None
         try:
@@ -180,7 +186,21 @@ class Job:
                 self.settle_key(self._stored_digest)
                 if self.reusable() is not None:
                     return NodeState.CACHED
+            elif self._made_meanwhile():
+                return NodeState.CACHED
             values = self.input_values()
+            self._run(values)
+            return NodeState.RAN
+        except Exception as exc:
+            store.write_crash(self.dir, exception_record(node=self.id, node_dir=self.dir,
+                                                         task=self.task.describe(), exc=exc,
+                                                         inputs=values if values is not None else self.inputs))
+            self.write()
+            return NodeState.FAILED
+
+    def _run(self, values: dict[str, Any]) -> None:
+        running = running_file(self.dir, self.token)
+        try:
             started = time.time()
             outputs = self.task.run(values, self.dir)
             header = {
@@ -194,14 +214,17 @@ class Job:
                 "started": started,
                 "duration": time.time() - started,
             }
-            store.write_result(self.dir, header, outputs)
-            return NodeState.RAN
-        except Exception as exc:
-            store.write_crash(self.dir, exception_record(node=self.id, node_dir=self.dir,
-                                                         task=self.task.describe(), exc=exc,
-                                                         inputs=values if values is not None else self.inputs))
-            self.write()
-            return NodeState.FAILED
+            store.write_result(self.dir, header, outputs, running)
+        except BaseException:
+            running.unlink(missing_ok=True)
+            raise
+
+    def _made_meanwhile(self) -> bool:
+        """Whether another driver's job stored this job's result since the driver
+        found none (the driver already said why it runs)."""
+        header = store.read_header(self.dir)
+        return (header is not None and header["hash"] == self.hash
+                and changed_file(header["files"], self.hash_method) is None)
 
     def write(self) -> Path:
         """Save the job as ``job.pkl`` in its node dir (what the worker runs)."""

@@ -68,13 +68,18 @@ def atomic_write(path: Path, data: bytes) -> None:
         raise
 
 
-def write_result(node_dir: Path, header: Mapping[str, Any], outputs: Mapping[str, Any]) -> None:
+def write_result(node_dir: Path, header: Mapping[str, Any], outputs: Mapping[str, Any], running: Path) -> None:
+    """Write the result into ``running`` (the file created when the node started to
+    run, see :mod:`.locks`) and move it into place: it appears whole or not at all."""
     try:
         payload = pickle.dumps(dict(outputs), protocol=5)
     except Exception:
         payload = cloudpickle.dumps(dict(outputs), protocol=5)
     header = {**header, "checksum": digest_bytes(payload), "size": len(payload)}
-    atomic_write(node_dir / RESULT, pickle.dumps(header, protocol=5) + payload)
+    with open(running, "wb") as handle:
+        handle.write(pickle.dumps(header, protocol=5))
+        handle.write(payload)
+    os.replace(running, node_dir / RESULT)
 
 
 def _unpickle(node_dir: Path, source: bytes | io.BufferedReader, what: str) -> Any:

@@ -24,6 +24,7 @@ from .._errors import FlowmillError, ValidationError
 from .._processes import kill_process_tree
 from ..store import results as store
 from ..store.files import File
+from ..store.locks import LOCK
 from .filetypes import as_files, file_kind, missing_file
 from .node import Node
 from .task import MANDATORY
@@ -35,7 +36,7 @@ InputSpec = Union[type, tuple[type, Any]]
 COMMAND_FILE = "command.txt"
 STDOUT_FILE = "stdout.txt"
 STDERR_FILE = "stderr.txt"
-_RESERVED = {COMMAND_FILE, STDOUT_FILE, STDERR_FILE, store.RESULT, store.CRASH, store.JOB}
+_RESERVED = {COMMAND_FILE, STDOUT_FILE, STDERR_FILE, store.RESULT, store.CRASH, store.JOB, LOCK}
 _TAIL_LINES = 20
 _TAIL_BYTES = 8192
 
