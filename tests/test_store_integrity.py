@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 import pickle
 from pathlib import Path
 from typing import Callable
 
 import pytest
 
-from flowmill import CommandNode, Node, Workflow, WorkflowError
+from flowmill import CommandNode, File, Node, Workflow, WorkflowError
 from flowmill.store.hashing import digest_bytes
 
 MISSING_CLASS = b"cflowmill_no_such_module\nThing\n)\x81"
@@ -147,3 +148,23 @@ def test_a_command_output_deleted_or_edited_reruns_the_command(backend, tmp_path
     res = backend.run(listing(tmp_path))
     assert res["count"].out == 11
     assert res.executed == ([] if change == "touched" else ["seq"])
+
+
+def make_tree() -> File:
+    os.makedirs("tree/sub", exist_ok=True)
+    Path("tree/sub/deep.txt").write_text("made")
+    return "tree"
+
+
+def test_an_output_directory_edited_deep_inside_reruns_its_node(backend, tmp_path):
+    def build() -> Workflow:
+        wf = Workflow("tree", base_dir=tmp_path)
+        wf.add_nodes([Node(make_tree, name="make")])
+        return wf
+
+    deep = backend.run(build())["make"].out / "sub/deep.txt"
+    assert backend.run(build()).cached == ["make"]
+    deep.write_text("edited")
+    res = backend.run(build())
+    assert res.executed == ["make"] and res.why("make") == f"output file {tmp_path / 'tree/make/tree'} changed"
+    assert deep.read_text() == "made"
