@@ -136,6 +136,27 @@ def test_an_edit_in_another_user_module_reruns(backend, modules, tmp_path):
     assert sorted(backend.run(build(2)).cached) == ["f", "source"]
 
 
+def test_a_module_reached_twice_is_walked_for_each_use(backend, modules, tmp_path):
+    """``f`` uses ``helpers.a`` and calls ``g``, which uses ``helpers.b`` (and is walked
+    first): an edit of ``a`` reruns ``f``."""
+    write(modules / "helpers.py", "def a(x):\n    return x\n\ndef b(x):\n    return 10 * x\n")
+    write(modules / "uses.py", """
+        from userpkg import helpers
+
+        def g(x):
+            return helpers.b(x)
+
+        def f(x):
+            return helpers.a(x) + g(x)
+        """)
+    load("userpkg.helpers")
+    assert backend.run(one_node(load("userpkg.uses").f, tmp_path))["f"].out == 11
+    write(modules / "helpers.py", "def a(x):\n    return 5 * x\n\ndef b(x):\n    return 10 * x\n")
+    load("userpkg.helpers")
+    res = backend.run(one_node(load("userpkg.uses").f, tmp_path))
+    assert res.executed == ["f"] and res["f"].out == 15
+
+
 def make_scaler(k: int):
     def scale(x: int) -> int:
         return x * k

@@ -102,8 +102,8 @@ class _Walk:
     them short, so a digest never depends on which function the walk started from."""
 
     def __init__(self) -> None:
-        self.done: dict[int, str] = {}
-        self.active: set[int] = set()
+        self.done: dict[tuple[int, int], str] = {}
+        self.active: set[tuple[int, int]] = set()
         self.cuts = 0
 
     def callable(self, func: Any) -> str:
@@ -115,8 +115,10 @@ class _Walk:
             return f"method({self.callable(func.__func__)},{self.object(func.__self__, set())})"
         return source_digest(func)
 
-    def _guarded(self, obj: Any, walk: Callable[[Any], str]) -> str:
-        key = id(obj)
+    def _guarded(self, obj: Any, walk: Callable[[Any], str], context: object = None) -> str:
+        """``walk(obj)``, memoised and cut at cycles; ``context`` is what else the
+        result depends on (the names a module is looked up for)."""
+        key = (id(obj), id(context))
         if key in self.done:
             return self.done[key]
         if key in self.active:
@@ -151,7 +153,7 @@ class _Walk:
         if isinstance(obj, types.ModuleType):
             if _is_library_module(obj):
                 return "lib:" + obj.__name__
-            return self._guarded(obj, lambda module: self._module(module, names))
+            return self._guarded(obj, lambda module: self._module(module, names), names)
         if isinstance(obj, type):
             return "lib:" + _name(obj) if _defined_in_library(obj) else self._guarded(obj, self._class)
         if isinstance(obj, (types.FunctionType, functools.partial, types.MethodType)):

@@ -4,17 +4,18 @@ when read.
 ``result.pkl`` holds a small header pickle (the inputs hash and the digest of each
 input, the digest of every output, the checksum and size of the output payload, the
 files the outputs name, who ran it, when and why) followed by the output payload, a
-second pickle. The file appears by ``os.replace`` of a finished temporary file: a
-killed job leaves no file, or the old one. Damage from elsewhere (a truncated copy,
+second pickle. The file appears by ``os.replace`` of the finished ``.running.*``
+file the job created when it started (see :mod:`.locks`): a killed job leaves no
+result, or the old one. Damage from elsewhere (a truncated copy,
 a flipped bit, another program's file, a pickle of a class that is gone) is caught by
 :func:`load_header` and :func:`read_outputs`, which raise :class:`DamagedResult`;
 the engine treats that as a cache miss and recomputes the node.
 
 Verification cost: a cached node is accepted only after :func:`load_header` checks
-the file's size against the header and, for results up to ``VERIFY_LIMIT`` bytes
-(every result of a node returning plain values), the payload checksum and that the
-payload unpickles here. Those bytes were read with the header anyway, so a cached
-rerun stays one open and one read per node. Larger payloads are checked by size when
+its header and, for results up to ``VERIFY_LIMIT`` bytes (every result of a node
+returning plain values), the payload checksum and that the payload unpickles here.
+Those bytes come with the header's read, so a cached rerun stays one open and one
+read per node. Bigger results are checked against the size their header gives when
 accepted and by checksum when loaded (:func:`read_outputs`), so a rerun never reads
 gigabytes it does not use.
 """
@@ -104,10 +105,7 @@ def _checked_header(node_dir: Path, header: Any) -> dict[str, Any]:
 def _checked_payload(node_dir: Path, header: Mapping[str, Any], payload: bytes) -> dict[str, Any]:
     if digest_bytes(payload) != header["checksum"]:
         raise DamagedResult(node_dir, "its outputs do not match their checksum")
-    try:
-        outputs = pickle.loads(payload)
-    except Exception as exc:  # any damage shows up as some error of the unpickler
-        raise DamagedResult(node_dir, f"its outputs do not unpickle ({type(exc).__name__}: {exc})") from None
+    outputs = _unpickle(node_dir, payload, "outputs")
     if not isinstance(outputs, dict) or outputs.keys() != header["digests"].keys():
         raise DamagedResult(node_dir, "its outputs are not the ones its header lists")
     return outputs
