@@ -8,7 +8,10 @@ its holder dies, however it dies: no lock is ever left held by a dead owner. Whe
 directory cannot be locked (NFS turns ``flock`` into byte-range locks, which need a
 file open for writing), a ``node.lock`` file in the node directory is locked instead.
 On NFS the server arbitrates between hosts (NFSv3 through lockd, NFSv4 natively) and
-releases the lock of a host that died when its lease expires (90 s by default).
+releases the lock of a host that died when its lease expires (90 s by default). An
+NFS mount with ``local_lock=flock`` (or ``all``) keeps locks on each host: drivers on
+different hosts are then not kept apart. Not tried on NFS yet (no NFS server on the
+test machines): the tests do not exercise the ``node.lock`` fallback.
 
 Who runs a node shows in the file its result is being written to, created when the
 run starts and named after its holder (``.running.<pid>@<host>+<run id>``); it
