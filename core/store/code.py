@@ -20,8 +20,9 @@ computed name), files a function reads that are not inputs, installed libraries'
 code and versions (upgrading numpy reruns nothing), C extensions, global objects that
 cannot be pickled (covered by their type's name), and edits to a module already
 imported by a long-lived process that did not reload it (the process runs the old
-code; the digest reads the new source). The escape hatch stays ``version=`` on the
-node. Digests are computed once per function per graph build (:func:`forget_code`).
+code; the digest reads the new source). A global the function mutates (a memo dict)
+is hashed as it is when the key is taken, so its key follows that state: a spurious
+rerun, never a stale result. The escape hatch stays ``version=`` on the node. Digests are computed once per function per graph build (:func:`forget_code`).
 """
 
 from __future__ import annotations
