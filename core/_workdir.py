@@ -18,7 +18,7 @@ import os
 import sys
 import threading
 from pathlib import Path
-from typing import Iterator
+from typing import Any
 
 _CLONE_FS = 0x200
 _local = threading.local()
@@ -40,14 +40,24 @@ def _own_working_directory() -> bool:
     return owned
 
 
-@contextlib.contextmanager
-def working_directory(path: Path) -> Iterator[None]:
-    """Run the block with ``path`` as working directory, then go back."""
-    guard = contextlib.nullcontext() if _own_working_directory() else _shared_cwd_lock
-    with guard:
-        previous = os.getcwd()
-        os.chdir(path)
-        try:
-            yield
-        finally:
-            os.chdir(previous)
+class working_directory:  # noqa: N801 - used like a function: with working_directory(path)
+    """Run the block with ``path`` as working directory, then go back (a class rather
+    than a generator: it wraps every function node's call)."""
+
+    __slots__ = ("path", "previous", "guard")
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.guard: contextlib.AbstractContextManager[Any] | None = (
+            None if _own_working_directory() else _shared_cwd_lock)
+
+    def __enter__(self) -> None:
+        if self.guard is not None:
+            self.guard.__enter__()
+        self.previous = os.getcwd()
+        os.chdir(self.path)
+
+    def __exit__(self, *exc: object) -> None:
+        os.chdir(self.previous)
+        if self.guard is not None:
+            self.guard.__exit__(*exc)

@@ -233,8 +233,8 @@ def test_killed_job_leaves_no_result_that_looks_valid(tmp_path):
     assert done.returncode == 9
     node_dir = tmp_path / "kill" / "n"
     assert node_dir.is_dir() and not (node_dir / "result.pkl").exists()
-    [left] = [p.name for p in node_dir.iterdir() if p.name.startswith(".")]
-    assert left.startswith(".running.") and f"@{socket.gethostname()}+" in left
+    assert [p.name for p in node_dir.iterdir() if p.name.startswith(".")] == [".running"]
+    assert json.loads((node_dir / ".running").read_text())["host"] == socket.gethostname()
 
 
 def test_failed_run_keeps_finished_results_valid(tmp_path):

@@ -88,8 +88,7 @@ def test_a_node_whose_driver_died_running_it_runs_again_with_a_warning(tmp_path,
         res = build(tmp_path).run()
     assert res["n"].out == 2
     [warning] = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
-    assert re.fullmatch(r"node n: pid \d+ on \S+ \(run \w+\) died while running it; its leftover "
-                        r"\.running\.\d+@\S+\+\w+ is removed", warning)
+    assert re.fullmatch(r"node n: pid \d+ on \S+ \(run \w+\) died while running it; it runs again", warning)
     assert [p.name for p in (tmp_path / "dies/n").iterdir() if p.name.startswith(".")] == []
 
 

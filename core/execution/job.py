@@ -23,7 +23,7 @@ from ..contract.states import NodeState
 from ..store import results as store
 from ..store.crash import crash_record, exception_record
 from ..store.filestate import changed_file, record_files
-from ..store.locks import node_lock, running_file
+from ..store.locks import node_lock, start_running
 from ..store.hashing import HashMethod, digest_bytes, value_digest
 from . import reasons
 
@@ -199,7 +199,7 @@ class Job:
             return NodeState.FAILED
 
     def _run(self, values: dict[str, Any]) -> None:
-        running = running_file(self.dir, self.token)
+        running = start_running(self.dir, self.id, self.token)
         try:
             started = time.time()
             outputs = self.task.run(values, self.dir)
@@ -216,8 +216,10 @@ class Job:
             }
             store.write_result(self.dir, header, outputs, running)
         except BaseException:
-            running.unlink(missing_ok=True)
+            running.path.unlink(missing_ok=True)
             raise
+        finally:
+            os.close(running.fd)
 
     def _made_meanwhile(self) -> bool:
         """Whether another driver's job stored this job's result since the driver

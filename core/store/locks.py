@@ -13,11 +13,11 @@ NFS mount with ``local_lock=flock`` (or ``all``) keeps locks on each host: drive
 different hosts are then not kept apart. Not tried on NFS yet (no NFS server on the
 test machines): the tests do not exercise the ``node.lock`` fallback.
 
-Who runs a node shows in the file its result is being written to, created when the
-run starts and named after its holder (``.running.<pid>@<host>+<run id>``); it
-becomes ``result.pkl`` by ``os.replace`` when the node succeeds and is removed when it
-fails. A waiting job names the holder from it; a job that takes the lock and finds
-one left knows its holder died mid-run, says so with a warning, and removes it.
+Who runs a node shows in ``.running``, the file its result is written to: created
+when the run starts, holding its holder's host, pid and run id until the result
+replaces them, then renamed to ``result.pkl`` (removed if the node fails). A waiting
+job names the holder from it; a job that starts a run and finds one left knows its
+holder died mid-run, and says so with a warning.
 """
 
 from __future__ import annotations
@@ -25,17 +25,26 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import json
 import logging
 import os
 import socket
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, NamedTuple
 
 LOCK = "node.lock"
-RUNNING = ".running."
+RUNNING = ".running"
 _NO_DIRECTORY_LOCKS = {errno.EBADF, errno.ENOLCK, errno.EINVAL, errno.EOPNOTSUPP}
+_CREATE = os.O_RDWR | os.O_CREAT | os.O_EXCL
 
 log = logging.getLogger("flowmill")
+
+
+class Running(NamedTuple):
+    """The open file a running node's result is written to (see the module doc)."""
+
+    path: Path
+    fd: int
 
 
 @contextlib.contextmanager
@@ -43,21 +52,22 @@ def node_lock(node_dir: Path, node: str) -> Iterator[None]:
     """Hold the node's lock for the block, waiting while another job holds it."""
     fd = _lock(node_dir, node)
     try:
-        for name in _running(node_dir):
-            log.warning("node %s: %s died while running it; its leftover %s is removed", node, _holder(name),
-                        name)
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(os.path.join(node_dir, name))
         yield
     finally:
         os.close(fd)
 
 
-def running_file(node_dir: Path, run_id: str | None) -> Path:
-    """Create the file the node's result is written to, named after its holder."""
-    path = Path(node_dir, f"{RUNNING}{os.getpid()}@{socket.gethostname()}+{run_id}")
-    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666))
-    return path
+def start_running(node_dir: Path, node: str, run_id: str | None) -> Running:
+    """Create ``.running`` for a run starting under the node's lock, with who runs it."""
+    path = Path(node_dir, RUNNING)
+    try:
+        fd = os.open(path, _CREATE, 0o666)
+    except FileExistsError:
+        fd = os.open(path, os.O_RDWR)
+        log.warning("node %s: %s died while running it; it runs again", node, _holder(fd))
+        os.ftruncate(fd, 0)
+    os.write(fd, json.dumps({"host": socket.gethostname(), "pid": os.getpid(), "run": run_id}).encode())
+    return Running(path, fd)
 
 
 def _lock(node_dir: Path, node: str) -> int:
@@ -82,16 +92,21 @@ def _flock(fd: int, node_dir: Path, node: str) -> None:
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
-        holders = ", ".join(_holder(name) for name in _running(node_dir)) or "another job"
-        log.info("node %s is being run by %s; waiting for it", node, holders)
+        try:
+            running = os.open(os.path.join(node_dir, RUNNING), os.O_RDONLY)
+        except FileNotFoundError:
+            holder = "another job"
+        else:
+            holder = _holder(running)
+            os.close(running)
+        log.info("node %s is being run by %s; waiting for it", node, holder)
         fcntl.flock(fd, fcntl.LOCK_EX)
 
 
-def _running(node_dir: Path) -> list[str]:
-    return [name for name in os.listdir(node_dir) if name.startswith(RUNNING)]
-
-
-def _holder(name: str) -> str:
-    pid, _, rest = name[len(RUNNING):].partition("@")
-    host, _, run = rest.partition("+")
-    return f"pid {pid} on {host} (run {run})"
+def _holder(fd: int) -> str:
+    """Who a ``.running`` file says runs the node, as a person reads it."""
+    try:
+        owner = json.loads(os.pread(fd, 4096, 0))
+        return f"pid {owner['pid']} on {owner['host']} (run {owner['run']})"
+    except (ValueError, KeyError, TypeError):
+        return "a job that left no name"

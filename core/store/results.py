@@ -4,7 +4,7 @@ when read.
 ``result.pkl`` holds a small header pickle (the inputs hash and the digest of each
 input, the digest of every output, the checksum and size of the output payload, the
 files the outputs name, who ran it, when and why) followed by the output payload, a
-second pickle. The file appears by ``os.replace`` of the finished ``.running.*``
+second pickle. The file appears by ``os.replace`` of the finished ``.running``
 file the job created when it started (see :mod:`.locks`): a killed job leaves no
 result, or the old one. Damage from elsewhere (a truncated copy,
 a flipped bit, another program's file, a pickle of a class that is gone) is caught by
@@ -34,6 +34,7 @@ import cloudpickle
 
 from .._errors import FlowmillError
 from .hashing import digest_bytes
+from .locks import Running
 
 RESULT = "result.pkl"
 CRASH = "crash.json"
@@ -69,18 +70,21 @@ def atomic_write(path: Path, data: bytes) -> None:
         raise
 
 
-def write_result(node_dir: Path, header: Mapping[str, Any], outputs: Mapping[str, Any], running: Path) -> None:
+def write_result(node_dir: Path, header: Mapping[str, Any], outputs: Mapping[str, Any], running: Running) -> None:
     """Write the result into ``running`` (the file created when the node started to
-    run, see :mod:`.locks`) and move it into place: it appears whole or not at all."""
+    run, see :mod:`.locks`; its owner closes it) and move it into place: it appears
+    whole or not at all."""
     try:
         payload = pickle.dumps(dict(outputs), protocol=5)
     except Exception:
         payload = cloudpickle.dumps(dict(outputs), protocol=5)
     header = {**header, "checksum": digest_bytes(payload), "size": len(payload)}
-    with open(running, "wb") as handle:
-        handle.write(pickle.dumps(header, protocol=5))
-        handle.write(payload)
-    os.replace(running, node_dir / RESULT)
+    data = pickle.dumps(header, protocol=5) + payload
+    with open(running.fd, "wb", closefd=False) as handle:
+        handle.seek(0)
+        handle.write(data)
+        handle.truncate()
+    os.replace(running.path, node_dir / RESULT)
 
 
 def _unpickle(node_dir: Path, source: bytes | io.BufferedReader, what: str) -> Any:
@@ -115,19 +119,21 @@ def load_header(node_dir: Path) -> dict[str, Any] | None:
     """The header of the node's result (None: there is none), verified as the module
     docstring says; raises :class:`DamagedResult`."""
     try:
-        handle = open(os.path.join(node_dir, RESULT), "rb", buffering=0)
+        fd = os.open(os.path.join(node_dir, RESULT), os.O_RDONLY)
     except FileNotFoundError:
         return None
     except OSError as exc:
         raise DamagedResult(node_dir, f"it cannot be read ({exc})") from None
-    with handle:
-        try:
-            size = os.fstat(handle.fileno()).st_size
-            if size > VERIFY_LIMIT:
-                return _sized_header(node_dir, io.BufferedReader(handle), size)
-            data = handle.readall()
-        except OSError as exc:
-            raise DamagedResult(node_dir, f"it cannot be read ({exc})") from None
+    try:
+        size = os.fstat(fd).st_size
+        if size > VERIFY_LIMIT:
+            with open(fd, "rb", closefd=False) as stream:
+                return _sized_header(node_dir, stream, size)
+        data = os.read(fd, size + 1)
+    except OSError as exc:
+        raise DamagedResult(node_dir, f"it cannot be read ({exc})") from None
+    finally:
+        os.close(fd)
     header = _checked_header(node_dir, _unpickle(node_dir, data, "header"))
     if header["size"] > len(data):
         raise DamagedResult(node_dir, f"it is {len(data)} bytes long, its header lists {header['size']} of outputs")
