@@ -46,7 +46,7 @@ def test_each_node_logs_started_and_finished_with_duration_then_cached(tmp_path,
     assert all(level == logging.INFO for level, _ in lines)
     for node in "abc":
         assert f"node {node} started" in [text for _, text in lines]
-        assert any(text.startswith(f"node {node} finished in ") and text.endswith(f"s on {socket.gethostname()}")
+        assert any(text.startswith(f"node {node} finished in ") and f"s on {socket.gethostname()}; it ran because: " in text
                    for _, text in lines)
     caplog.clear()
     three_nodes(tmp_path).run()

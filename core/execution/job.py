@@ -8,7 +8,7 @@ sees the shared file system.
 
 from __future__ import annotations
 
-import hashlib
+import logging
 import os
 import socket
 import sys
@@ -21,11 +21,19 @@ from ..contract.resources import Resources
 from ..contract.states import NodeState
 from ..store import results as store
 from ..store.crash import crash_record, exception_record
-from ..store.hashing import HashMethod, value_digest
+from ..store.filestate import changed_file, record_files
+from ..store.hashing import HashMethod, digest_bytes, value_digest
+from ..store.locks import node_lock, start_running
+from . import reasons
 from .usage import Usage
 
 if TYPE_CHECKING:
     from ..workflow.task import Task
+
+log = logging.getLogger("flowmill")
+DAMAGED = store.RESULT + ".damaged"
+"""Where a damaged upstream result found while loading inputs is set aside."""
+
 
 class Ref(NamedTuple):
     """An input read from an upstream job's stored output."""
@@ -45,11 +53,12 @@ class Job:
     ``hash`` is the cache key when the driver could compute it before dispatch (all
     upstream results known); otherwise the job computes it itself when it runs.
     ``token`` identifies the run that submitted it, so the driver can tell a result
-    this run produced from one it found cached.
+    this run produced from one it found cached. ``why`` says why it runs (set where
+    the cache said no), and lands in its result header.
     """
 
     __slots__ = ("id", "dir", "task", "inputs", "refs", "version", "hash_method", "resources",
-                 "plugin_args", "hash", "token", "group")
+                 "plugin_args", "hash", "token", "group", "key", "why")
 
     def __init__(self, id: str, dir: Path, task: Task, inputs: dict[str, Any],
                  refs: dict[str, "Ref | list[Ref]"], *, version: str | None = None,
@@ -67,6 +76,8 @@ class Job:
         self.hash: str | None = None
         self.token: str | None = None
         self.group = group
+        self.key: dict[str, str] | None = None
+        self.why: str | None = None
 
     def __getstate__(self) -> dict[str, Any]:
         return {slot: getattr(self, slot) for slot in self.__slots__}
@@ -78,18 +89,27 @@ class Job:
     def __repr__(self) -> str:
         return f"Job({self.id!r})"
 
+    def key_parts(self, upstream_digest: Callable[[Ref], str]) -> dict[str, str]:
+        """What the cache key is made of, part by part (kept in the result header, so a
+        later run can say which part changed): the task's code, the version, every
+        input value, and the digests of the upstream outputs this job reads."""
+        parts = {reasons.CODE: self.task.digest(), reasons.VERSION: str(self.version),
+                 reasons.HASH_METHOD: self.hash_method}
+        for name, value in self.inputs.items():
+            parts[reasons.INPUT + name] = value_digest(value, self.hash_method)
+        for name, ref in self.refs.items():
+            parts[reasons.UPSTREAM + name] = (digest_bytes(",".join(upstream_digest(r) for r in ref).encode())
+                                          if isinstance(ref, list) else upstream_digest(ref))
+        return parts
+
     def compute_hash(self, upstream_digest: Callable[[Ref], str]) -> str:
-        """The cache key: the task's code, the version, every input value, and the
-        digests of the upstream outputs this job reads."""
-        h = hashlib.blake2b(digest_size=16)
-        h.update(f"{self.task.digest()}|{self.version}|{self.hash_method}|".encode())
-        for name in sorted(self.inputs):
-            h.update(f"{name}={value_digest(self.inputs[name], self.hash_method)};".encode())
-        for name in sorted(self.refs):
-            ref = self.refs[name]
-            digest = ",".join(upstream_digest(r) for r in ref) if isinstance(ref, list) else upstream_digest(ref)
-            h.update(f"{name}<{digest};".encode())
-        return h.hexdigest()
+        """The cache key (see :meth:`key_parts`)."""
+        return _key_hash(self.key_parts(upstream_digest))
+
+    def settle_key(self, upstream_digest: Callable[[Ref], str]) -> None:
+        """Compute this job's key (``hash``, and its parts for the result header)."""
+        self.key = self.key_parts(upstream_digest)
+        self.hash = _key_hash(self.key)
 
     def fingerprint(self) -> str:
         """What the job computes, independent of upstream values: its code, version,
@@ -109,11 +129,40 @@ class Job:
                 except FileNotFoundError:
                     raise UpstreamMissing(f"the result of upstream node {ref.job_id!r} is missing "
                                           f"from {ref.dir}") from None
+                except store.DamagedResult as exc:
+                    _set_aside(Path(ref.dir))
+                    raise UpstreamMissing(f"the result of upstream node {ref.job_id!r} was damaged after it was "
+                                          f"checked ({exc.reason}); it is set aside as {DAMAGED}, so the next "
+                                          "run recomputes it") from None
             return loaded[ref.dir][ref.output]
 
         for name, ref in self.refs.items():
             values[name] = [load(r) for r in ref] if isinstance(ref, list) else load(ref)
         return values
+
+    def reusable(self) -> dict[str, Any] | None:
+        """The header of this job's stored result if it can be reused as it is: same
+        key, undamaged, and every file its outputs name unchanged. Otherwise None, with
+        ``why`` saying what differs; a damaged result is also a warning naming the node."""
+        try:
+            header = store.load_header(self.dir)
+        except store.DamagedResult as exc:
+            if not exc.outdated:
+                log.warning("node %s: %s; it is recomputed", self.id, exc)
+            self.why = f"its stored result {'was damaged' if not exc.outdated else 'is outdated'} ({exc.reason})"
+            return None
+        if header is None:
+            self.why = reasons.NO_RESULT
+            return None
+        if header["hash"] != self.hash:
+            self.why = reasons.key_change(header["key"], self.key or {}, self._sources())
+            return None
+        self.why = changed_file(header["files"], self.hash_method)
+        return header if self.why is None else None
+
+    def _sources(self) -> dict[str, str]:
+        return {name: f"{ref.job_id}.{ref.output}" if isinstance(ref, Ref) else f"of {len(ref)} upstream nodes"
+                for name, ref in self.refs.items()}
 
     def _stored_digest(self, ref: Ref) -> str:
         header = store.read_header(Path(ref.dir))
@@ -123,27 +172,26 @@ class Job:
 
     def execute(self) -> NodeState:
         """Run the job here and store its result or its crash file; never raises for
-        a failure of the node's own code."""
+        a failure of the node's own code. It holds its node's lock meanwhile, so a
+        second driver's job for the node waits, then reuses this one's result."""
         self.dir.mkdir(parents=True, exist_ok=True)
+        with node_lock(self.dir, self.id):
+            return self._execute_locked()
+
+    def _execute_locked(self) -> NodeState:
         store.clear_crash(self.dir)
         values: dict[str, Any] | None = None
         usage: Usage | None = None
         try:
             if self.hash is None:
-                self.hash = self.compute_hash(self._stored_digest)
-                if store.valid_header(self.dir, self.hash) is not None:
+                self.settle_key(self._stored_digest)
+                if self.reusable() is not None:
                     return NodeState.CACHED
+            elif self._made_meanwhile():
+                return NodeState.CACHED
             values = self.input_values()
             usage = Usage()
-            outputs = self.task.run(values, self.dir)
-            header = {
-                "hash": self.hash,
-                "digests": {name: value_digest(value, self.hash_method) for name, value in outputs.items()},
-                "token": self.token,
-                "host": socket.gethostname(),
-                **usage.report(),
-            }
-            store.write_result(self.dir, header, outputs)
+            self._run(values, usage)
             return NodeState.RAN
         except Exception as exc:
             record = exception_record(node=self.id, node_dir=self.dir, task=self.task.describe(), exc=exc,
@@ -153,6 +201,34 @@ class Job:
             store.write_crash(self.dir, record)
             self.write()
             return NodeState.FAILED
+
+    def _run(self, values: dict[str, Any], usage: Usage) -> None:
+        running = start_running(self.dir, self.id, self.token)
+        try:
+            outputs = self.task.run(values, self.dir)
+            header = {
+                "hash": self.hash,
+                "digests": {name: value_digest(value, self.hash_method) for name, value in outputs.items()},
+                "files": record_files(outputs, self.hash_method),
+                "key": self.key,
+                "why": self.why,
+                "token": self.token,
+                "host": socket.gethostname(),
+                **usage.report(),
+            }
+            store.write_result(self.dir, header, outputs, running)
+        except BaseException:
+            running.path.unlink(missing_ok=True)
+            raise
+        finally:
+            os.close(running.fd)
+
+    def _made_meanwhile(self) -> bool:
+        """Whether another driver's job stored this job's result since the driver
+        found none (the driver already said why it runs)."""
+        header = store.read_header(self.dir)
+        return (header is not None and header["hash"] == self.hash
+                and changed_file(header["files"], self.hash_method) is None)
 
     def write(self) -> Path:
         """Save the job as ``job.pkl`` in its node dir (what the worker runs)."""
@@ -171,6 +247,17 @@ class Job:
                                                         task=self.task.describe(), error=error,
                                                         error_type=error_type, inputs=self.inputs,
                                                         details=details))
+
+
+def _key_hash(parts: Mapping[str, str]) -> str:
+    return digest_bytes("|".join([f"{name}={parts[name]}" for name in sorted(parts)]).encode())
+
+
+def _set_aside(node_dir: Path) -> None:
+    try:
+        os.replace(node_dir / store.RESULT, node_dir / DAMAGED)
+    except OSError:
+        pass
 
 
 def load_job(path: str | os.PathLike[str]) -> Job:

@@ -100,6 +100,31 @@ class RunResult:
     def state(self, job_id: str) -> NodeState:
         return self._states[job_id]
 
+    def why(self, name: str) -> str | dict[str, str]:
+        """Why a node ran in this run (recorded in its result: no earlier result, its
+        code changed, which input or upstream output changed from which digest to
+        which, an output file deleted or edited, a damaged result), or what became of
+        it instead. A node expanded by iterables gives one reason per instance, by
+        job id."""
+        if name in self._nodes:
+            expansions, _ = self._nodes[name]
+            if len(expansions) == 1 and not expansions[0][1]:
+                return self._why(expansions[0][0])
+            return {job_id: self._why(job_id) for job_id, _ in expansions}
+        if name in self._dirs:
+            return self._why(name)
+        raise KeyError(f"no node {name!r} in this run; nodes are {sorted(self._nodes)[:20]}")
+
+    def _why(self, job_id: str) -> str:
+        state = self._states.get(job_id, "not run")
+        if state == "ran":
+            header = store.read_header(self._dirs[job_id])
+            return "its result is gone from the store" if header is None else str(header.get("why"))
+        if state == "cached":
+            return "not run: its key is unchanged and its stored result and output files are intact"
+        crash = self.crash_files.get(job_id)
+        return f"{state}" + (f" (crash file: {crash})" if crash else "")
+
     def _outputs_of(self, job_id: str, names: Sequence[str]) -> Outputs | None:
         if self._states.get(job_id) not in (NodeState.RAN, NodeState.CACHED):
             return None

@@ -114,8 +114,8 @@ class Runner:
     # -- dispatch -------------------------------------------------------------------
 
     def try_cache(self, job: Job) -> bool:
-        job.hash = job.compute_hash(self._upstream_digest)
-        header = store.valid_header(job.dir, job.hash)
+        job.settle_key(self._upstream_digest)
+        header = job.reusable()
         if header is None:
             return False
         self.digests[job.id] = header["digests"]

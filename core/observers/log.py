@@ -23,7 +23,8 @@ class NodeLog:
 
     @hookimpl
     def flowmill_node_finished(self, run: RunInfo, job: Any, report: Mapping[str, Any]) -> None:
-        log.info("node %s finished in %.3fs on %s", job.id, report.get("duration", 0.0), report.get("host"))
+        log.info("node %s finished in %.3fs on %s; it ran because: %s", job.id, report.get("duration", 0.0),
+                 report.get("host"), report.get("why"))
 
     @hookimpl
     def flowmill_node_cached(self, run: RunInfo, job: Any) -> None:

@@ -20,7 +20,7 @@ from .files import File
 HashMethod = Literal["content", "timestamp"]
 
 _CHUNK = 1 << 20
-_code_digests: dict[Any, str] = {}
+_source_digests: dict[Any, str] = {}
 _file_digests: dict[tuple[str, int, int, str], str] = {}
 
 
@@ -29,7 +29,9 @@ def digest_bytes(data: bytes) -> str:
 
 
 def file_digest(path: Path, method: HashMethod) -> str:
-    """Hash a file (or a directory tree) once per (path, size, mtime) in this process."""
+    """Hash a file once per (path, size, mtime) in this process; a directory tree is
+    hashed again each time (its own mtime does not move when a file deep inside is
+    edited), from its files' memoised digests."""
     try:
         stat = os.stat(path)
     except FileNotFoundError:
@@ -46,7 +48,7 @@ def file_digest(path: Path, method: HashMethod) -> str:
             if child.is_file():
                 h.update(str(child.relative_to(path)).encode())
                 h.update(file_digest(child, method).encode())
-        digest = h.hexdigest()
+        return h.hexdigest()
     else:
         h = hashlib.blake2b(digest_size=16)
         with open(path, "rb") as handle:
@@ -99,19 +101,27 @@ def value_digest(value: Any, method: HashMethod = "content") -> str:
     return h.hexdigest()
 
 
-def code_digest(func: Callable[..., Any]) -> str:
-    """Hash a function by its source text, so that editing it invalidates its results
-    while moving or re-importing it does not. Falls back to the bytecode where there
-    is no source (lambdas typed at a prompt, functions built at run time)."""
-    key = getattr(func, "__code__", None) or func
-    cached = _code_digests.get(key)
+def source_digest(obj: Any) -> str:
+    """Hash a function or class by its source text, so that editing it invalidates its
+    results while moving or re-importing it does not. Falls back to the bytecode where
+    there is no source (lambdas typed at a prompt, functions built at run time)."""
+    key = getattr(obj, "__code__", None) or obj
+    cached = _source_digests.get(key)
     if cached is not None:
         return cached
     try:
-        text = textwrap.dedent(inspect.getsource(func)).encode()
+        text = textwrap.dedent(inspect.getsource(obj)).encode()
     except (OSError, TypeError):
-        code = getattr(func, "__code__", None)
-        text = marshal.dumps(code) if code is not None else pickle.dumps(func)
+        text = _compiled(obj)
     digest = digest_bytes(text)
-    _code_digests[key] = digest
+    _source_digests[key] = digest
     return digest
+
+
+def _compiled(obj: Any) -> bytes:
+    code = getattr(obj, "__code__", None)
+    if code is not None:
+        return marshal.dumps(code)
+    if isinstance(obj, type):
+        return f"{obj.__module__}.{obj.__qualname__}".encode()
+    return pickle.dumps(obj)

@@ -1,15 +1,28 @@
-"""The result store: one directory per node instance, written atomically.
+"""The result store: one directory per node instance, written atomically and checked
+when read.
 
-``result.pkl`` holds two pickles back to back: a small header (the inputs hash, the
-digest of every output, who ran it and when) and then the output values. Readers that
-only need to know whether a result is valid, or what its outputs hash to, stop after
-the header, so checking a cached node never loads big outputs. The file appears by
-``os.replace`` of a finished temporary file: a killed job leaves no file, or the old
-one, never a truncated one that could pass as valid.
+``result.pkl`` holds a small header pickle (the inputs hash and the digest of each
+input, the digest of every output, the checksum and size of the output payload, the
+files the outputs name, who ran it, when and why) followed by the output payload, a
+second pickle. The file appears by ``os.replace`` of the finished ``.running``
+file the job created when it started (see :mod:`.locks`): a killed job leaves no
+result, or the old one. Damage from elsewhere (a truncated copy,
+a flipped bit, another program's file, a pickle of a class that is gone) is caught by
+:func:`load_header` and :func:`read_outputs`, which raise :class:`DamagedResult`;
+the engine treats that as a cache miss and recomputes the node.
+
+Verification cost: a cached node is accepted only after :func:`load_header` checks
+its header and, for results up to ``VERIFY_LIMIT`` bytes (every result of a node
+returning plain values), the payload checksum and that the payload unpickles here.
+Those bytes come with the header's read, so a cached rerun stays one open and one
+read per node. Bigger results are checked against the size their header gives when
+accepted and by checksum when loaded (:func:`read_outputs`), so a rerun never reads
+gigabytes it does not use.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import pickle
@@ -19,9 +32,31 @@ from typing import Any, Mapping
 
 import cloudpickle
 
+from .._errors import FlowmillError
+from .hashing import digest_bytes
+from .locks import Running
+
 RESULT = "result.pkl"
 CRASH = "crash.json"
 JOB = "job.pkl"
+VERIFY_LIMIT = 4 << 20
+"""Results up to this many bytes are verified in full before they are reused."""
+
+_REQUIRED = {"hash": str, "digests": dict, "files": dict, "key": dict, "checksum": str, "size": int}
+_BEFORE_CHECKSUMS = {"hash", "digests", "token"}
+"""What every header had before results carried checksums (flowmill before issue 12)."""
+
+
+class DamagedResult(FlowmillError):
+    """A stored result cannot be trusted: truncated, altered, not flowmill's, or not
+    loadable in this environment. The node is recomputed."""
+
+    def __init__(self, node_dir: Path, reason: str, *, outdated: bool = False) -> None:
+        self.node_dir = node_dir
+        self.reason = reason
+        self.outdated = outdated
+        """Not damaged but written by an older flowmill: recomputed without a warning."""
+        super().__init__(f"damaged result {node_dir / RESULT}: {reason}")
 
 
 def atomic_write(path: Path, data: bytes) -> None:
@@ -35,34 +70,104 @@ def atomic_write(path: Path, data: bytes) -> None:
         raise
 
 
-def write_result(node_dir: Path, header: Mapping[str, Any], outputs: Mapping[str, Any]) -> None:
+def write_result(node_dir: Path, header: Mapping[str, Any], outputs: Mapping[str, Any], running: Running) -> None:
+    """Write the result into ``running`` (the file created when the node started to
+    run, see :mod:`.locks`; its owner closes it) and move it into place: it appears
+    whole or not at all."""
     try:
         payload = pickle.dumps(dict(outputs), protocol=5)
     except Exception:
         payload = cloudpickle.dumps(dict(outputs), protocol=5)
-    atomic_write(node_dir / RESULT, pickle.dumps(dict(header), protocol=5) + payload)
+    header = {**header, "checksum": digest_bytes(payload), "size": len(payload)}
+    data = pickle.dumps(header, protocol=5) + payload
+    with open(running.fd, "wb", closefd=False) as handle:
+        handle.seek(0)
+        handle.write(data)
+        handle.truncate()
+    os.replace(running.path, node_dir / RESULT)
+
+
+def _unpickle(node_dir: Path, source: bytes | io.BufferedReader, what: str) -> Any:
+    """The first pickle of ``source`` (bytes, or a stream left at its end)."""
+    try:
+        return pickle.loads(source) if isinstance(source, bytes) else pickle.load(source)
+    except Exception as exc:  # any damage shows up as some error of the unpickler
+        raise DamagedResult(node_dir, f"its {what} does not unpickle ({type(exc).__name__}: {exc})") from None
+
+
+def _checked_header(node_dir: Path, header: Any) -> dict[str, Any]:
+    if not isinstance(header, dict):
+        raise DamagedResult(node_dir, f"its header is a {type(header).__name__}, not flowmill's")
+    if "checksum" not in header and _BEFORE_CHECKSUMS <= header.keys():
+        raise DamagedResult(node_dir, "it was written by an older flowmill", outdated=True)
+    for key, kind in _REQUIRED.items():
+        if not isinstance(header.get(key), kind):
+            raise DamagedResult(node_dir, f"its header lacks a valid {key!r}")
+    return header
+
+
+def _checked_payload(node_dir: Path, header: Mapping[str, Any], payload: bytes) -> dict[str, Any]:
+    if digest_bytes(payload) != header["checksum"]:
+        raise DamagedResult(node_dir, "its outputs do not match their checksum")
+    outputs = _unpickle(node_dir, payload, "outputs")
+    if not isinstance(outputs, dict) or outputs.keys() != header["digests"].keys():
+        raise DamagedResult(node_dir, "its outputs are not the ones its header lists")
+    return outputs
+
+
+def load_header(node_dir: Path) -> dict[str, Any] | None:
+    """The header of the node's result (None: there is none), verified as the module
+    docstring says; raises :class:`DamagedResult`."""
+    try:
+        fd = os.open(os.path.join(node_dir, RESULT), os.O_RDONLY)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise DamagedResult(node_dir, f"it cannot be read ({exc})") from None
+    try:
+        size = os.fstat(fd).st_size
+        if size > VERIFY_LIMIT:
+            with open(fd, "rb", closefd=False) as stream:
+                return _sized_header(node_dir, stream, size)
+        data = os.read(fd, size + 1)
+    except OSError as exc:
+        raise DamagedResult(node_dir, f"it cannot be read ({exc})") from None
+    finally:
+        os.close(fd)
+    header = _checked_header(node_dir, _unpickle(node_dir, data, "header"))
+    if header["size"] > len(data):
+        raise DamagedResult(node_dir, f"it is {len(data)} bytes long, its header lists {header['size']} of outputs")
+    _checked_payload(node_dir, header, data[len(data) - header["size"]:])
+    return header
+
+
+def _sized_header(node_dir: Path, stream: io.BufferedReader, size: int) -> dict[str, Any]:
+    """The header of a result too big to verify on every reuse: only its size is."""
+    header = _checked_header(node_dir, _unpickle(node_dir, stream, "header"))
+    if stream.tell() + header["size"] != size:
+        raise DamagedResult(node_dir, f"it holds {size - stream.tell()} bytes of outputs, its header says "
+                                      f"{header['size']}")
+    return header
 
 
 def read_header(node_dir: Path) -> dict[str, Any] | None:
-    """The result header, or None if there is no complete result."""
+    """The result header, or None if there is no complete, undamaged result."""
     try:
-        with open(node_dir / RESULT, "rb") as handle:
-            return pickle.load(handle)
-    except (FileNotFoundError, EOFError, pickle.UnpicklingError):
+        return load_header(node_dir)
+    except DamagedResult:
         return None
 
 
 def read_outputs(node_dir: Path) -> dict[str, Any]:
+    """The node's output values, checked against the header's checksum; raises
+    FileNotFoundError (no result) or :class:`DamagedResult`."""
     with open(node_dir / RESULT, "rb") as handle:
-        pickle.load(handle)
-        return pickle.load(handle)
-
-
-def valid_header(node_dir: Path, inputs_hash: str) -> dict[str, Any] | None:
-    header = read_header(node_dir)
-    if header is not None and header.get("hash") == inputs_hash:
-        return header
-    return None
+        try:
+            header = _checked_header(node_dir, _unpickle(node_dir, handle, "header"))
+            payload = handle.read()
+        except OSError as exc:
+            raise DamagedResult(node_dir, f"it cannot be read ({exc})") from None
+    return _checked_payload(node_dir, header, payload)
 
 
 def result_token(node_dir: Path) -> str | None:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Mapping
 
 from .._errors import ValidationError
 from ..execution.graph import ExecutionGraph
+from ..store.code import forget_code
 from ..store.hashing import HashMethod
 from .expand import Expander
 
@@ -19,7 +20,9 @@ if TYPE_CHECKING:
 def build_graph(workflow: Workflow, workflow_dir: Path, hash_method: HashMethod) -> ExecutionGraph:
     """Turn the user's (possibly nested) workflow into jobs, validating connections,
     iterables, joins, maps and mandatory inputs on the way; every problem names the
-    node and the fix."""
+    node and the fix. Code digests are taken afresh for each build (edited helpers
+    count from the next run on)."""
+    forget_code()
     nodes, edges = workflow.flatten()
     if not nodes:
         raise ValidationError(f"workflow {workflow.name!r} has no nodes; add some with add_nodes or connect")

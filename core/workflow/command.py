@@ -24,6 +24,8 @@ from .._errors import FlowmillError, ValidationError
 from .._processes import kill_process_tree
 from ..store import results as store
 from ..store.files import File
+from ..store.locks import LOCK
+from .filetypes import as_files, file_kind, missing_file
 from .node import Node
 from .task import MANDATORY
 from .templates import placeholders, render_arguments, render_name, render_shell
@@ -34,7 +36,7 @@ InputSpec = Union[type, tuple[type, Any]]
 COMMAND_FILE = "command.txt"
 STDOUT_FILE = "stdout.txt"
 STDERR_FILE = "stderr.txt"
-_RESERVED = {COMMAND_FILE, STDOUT_FILE, STDERR_FILE, store.RESULT, store.CRASH, store.JOB}
+_RESERVED = {COMMAND_FILE, STDOUT_FILE, STDERR_FILE, store.RESULT, store.CRASH, store.JOB, LOCK}
 _TAIL_LINES = 20
 _TAIL_BYTES = 8192
 
@@ -109,14 +111,6 @@ def _conforms(value: Any, tp: Any) -> bool:
     if tp is File:
         return isinstance(value, File) and value.is_absolute()
     return isinstance(value, tp)
-
-
-def _as_file(value: Any) -> Any:
-    """Paths given as text become absolute Files, so their content is hashed and they
-    stay valid from the node directory and on other hosts of the shared file system."""
-    if isinstance(value, (str, os.PathLike)):
-        return File(os.path.abspath(os.path.expanduser(os.fspath(value))))
-    return value
 
 
 def _tail(path: Path) -> str:
@@ -209,11 +203,9 @@ class CommandTask:
         from every host of the shared file system."""
         prepared = dict(inputs)
         for name, value in inputs.items():
-            tp = self.inputs.get(name, (None,))[0]
-            if tp is File:
-                prepared[name] = _as_file(value)
-            elif tp == list[File] and isinstance(value, (list, tuple)):
-                prepared[name] = [_as_file(item) for item in value]
+            kind = file_kind(self.inputs.get(name, (None,))[0])
+            if kind is not None:
+                prepared[name] = as_files(value, kind)
         return prepared
 
     def _resolve_executable(self) -> str | None:
@@ -248,10 +240,8 @@ class CommandTask:
         if not _conforms(value, tp):
             hint = " (an absolute flowmill.File)" if "File" in _type_name(tp) else ""
             return f"input {name!r} is declared {_type_name(tp)}{hint}, got {type(value).__name__} {value!r}"
-        for item in value if isinstance(value, (list, tuple)) else [value]:
-            if isinstance(item, File) and not item.exists():
-                return f"input {name!r}: file {str(item)!r} does not exist"
-        return None
+        path = missing_file(value)
+        return None if path is None else f"input {name!r}: file {path!r} does not exist"
 
     def digest(self) -> str:
         """The command template, declarations, environment and the executable's

@@ -4,12 +4,15 @@ its code is, for the cache key; Python functions are one kind, command lines ano
 from __future__ import annotations
 
 import inspect
+import os
 from pathlib import Path
 from typing import Any, Callable, Mapping, Protocol, Sequence
 
-from .._errors import FlowmillError
-from ..store.hashing import code_digest
+from .._errors import FlowmillError, ValidationError
+from .._workdir import working_directory
+from ..store.code import code_digest
 from .codefile import file_names, restore_file_names
+from .filetypes import annotated_files, as_files, missing_file
 
 MANDATORY = inspect.Parameter.empty
 
@@ -56,10 +59,19 @@ class FunctionTask:
     """A plain Python function; its return value becomes the outputs.
 
     One output name takes the whole return value; several names take the items of a
-    returned tuple or list of that length.
+    returned tuple or list of that length. The function runs with the node's (or the
+    instance's) directory as working directory, on every backend, so relative paths it
+    writes land there (see :mod:`flowmill._workdir` for how threads keep theirs apart).
+
+    Parameters annotated ``File``, ``list[File]``, ``File | None`` or ``Optional[File]``
+    take paths as ``str`` or ``Path`` and get absolute Files, hashed by content: set
+    values when the workflow is built (relative to the directory it is built in; a
+    missing file is refused then), connected values before the call. A single output
+    annotated so (``-> File``, ``-> list[File]``) is returned as Files, relative paths
+    taken from the node directory, so their content follows them downstream.
     """
 
-    __slots__ = ("func", "output_names", "_accepts_any", "_defaults", "_digest")
+    __slots__ = ("func", "output_names", "_accepts_any", "_defaults", "_files", "_returns", "_digest")
 
     def __init__(self, func: Callable[..., Any], output_names: Sequence[str]) -> None:
         self.func = func
@@ -68,6 +80,8 @@ class FunctionTask:
         self._accepts_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params)
         self._defaults = {p.name: p.default for p in params
                           if p.kind not in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)}
+        self._files, returns = annotated_files(func)
+        self._returns = returns if len(self.output_names) == 1 else None
         self._digest: str | None = None
 
     def __getstate__(self) -> dict[str, Any]:
@@ -75,8 +89,10 @@ class FunctionTask:
         computed it, so a job that computes its own cache key where it runs neither
         re-reads a source file edited since nor falls back to another digest, and the
         function's file names travel for its tracebacks."""
-        return {"func": self.func, "output_names": self.output_names, "_accepts_any": self._accepts_any,
-                "_defaults": self._defaults, "_digest": self.digest(), "file_names": file_names(self.func)}
+        state = {slot: getattr(self, slot) for slot in self.__slots__}
+        state["_digest"] = self.digest()
+        state["file_names"] = file_names(self.func)
+        return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         names = state.pop("file_names", {})
@@ -96,9 +112,28 @@ class FunctionTask:
             self._digest = code_digest(self.func)
         return self._digest
 
+    def prepare(self, inputs: Mapping[str, Any]) -> dict[str, Any]:
+        """The inputs with paths given for file-annotated parameters as absolute Files."""
+        if not self._files:
+            return dict(inputs)
+        return {name: as_files(value, self._files[name]) if name in self._files else value
+                for name, value in inputs.items()}
+
+    def check(self, inputs: Mapping[str, Any]) -> None:
+        """Refuse a file-annotated input naming a file that does not exist."""
+        for name in self._files.keys() & inputs.keys():
+            path = missing_file(inputs[name])
+            if path is not None:
+                raise ValidationError(f"input {name!r}: file {path!r} does not exist")
+
     def run(self, inputs: Mapping[str, Any], workdir: Path) -> dict[str, Any]:
-        value = self.func(**inputs)
+        values = self.prepare(inputs)
+        self.check(values)
+        with working_directory(workdir):
+            value = self.func(**values)
         if len(self.output_names) == 1:
+            if self._returns is not None:
+                value = as_files(value, self._returns, os.path.abspath(workdir))
             return {self.output_names[0]: value}
         if not isinstance(value, (tuple, list)) or len(value) != len(self.output_names):
             raise NodeError(f"{self.describe()} declares outputs {list(self.output_names)} and must return "
