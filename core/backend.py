@@ -29,6 +29,7 @@ if TYPE_CHECKING:
                                  JobExecutor, RunContext)
     from .execution.graph import ExecutionGraph
     from .execution.job import Job, Ref, load_job
+    from .store.code import forget_stale_modules
     from .store.results import CRASH, RESULT, atomic_write, has_crash, result_token
 
 _EXPORTS = {
@@ -61,6 +62,7 @@ _EXPORTS = {
     "hookimpl": ".contract.markers",
     "kill_process_tree": "._processes",
     "load_job": ".execution.job",
+    "forget_stale_modules": ".store.code",
     "result_token": ".store.results",
     "tail": ".contract.helpers",
 }

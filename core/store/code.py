@@ -18,9 +18,9 @@ What it cannot see: code reached only at run time through values (a function pas
 as an input is hashed as an input value, by pickle; ``getattr(module, name)`` with a
 computed name), files a function reads that are not inputs, installed libraries'
 code and versions (upgrading numpy reruns nothing), C extensions, global objects that
-cannot be pickled (covered by their type's name), and edits to a module already
-imported by a long-lived process that did not reload it (the process runs the old
-code; the digest reads the new source). A global the function mutates (a memo dict)
+cannot be pickled (covered by their type's name). A long-lived worker (an IPython
+engine) reloads the user's modules edited since it imported them before each job
+(:func:`forget_stale_modules`), so it runs the code the key was taken from. A global the function mutates (a memo dict)
 is hashed as it is when the key is taken, so its key follows that state: a spurious
 rerun, never a stale result. The escape hatch stays ``version=`` on the node. Digests are computed once per function per graph build (:func:`forget_code`).
 """
@@ -28,7 +28,7 @@ rerun, never a stale result. The escape hatch stays ``version=`` on the node. Di
 from __future__ import annotations
 
 import functools
-import inspect
+import importlib.machinery
 import os
 import site
 import sys
@@ -185,3 +185,45 @@ class _Walk:
             return value_digest(value)
         except Exception:  # an object that cannot be pickled is covered by its type only
             return "unhashable:" + _name(type(value))
+
+
+
+_seen: dict[str, tuple[str, int]] = {}
+"""For each user module a long-lived worker imported: its file and that file's mtime then."""
+
+
+def _now_found_at(name: str) -> str | None:
+    """Where a top-level module would be imported from now (the worker's ``sys.path``
+    may have changed since: a later run from another directory)."""
+    spec = importlib.machinery.PathFinder.find_spec(name, sys.path)
+    return None if spec is None else spec.origin
+
+
+def forget_stale_modules() -> list[str]:
+    """Drop from ``sys.modules`` the user's modules whose source changed, or that would
+    now be imported from elsewhere, since this process imported them; the next unpickling
+    imports them afresh. Call it before a job is unpickled and after it ran (to note
+    the modules the job imported).
+
+    A long-lived worker (an IPython engine) keeps the modules it imported for an
+    earlier job; a job of a later run whose code the user edited would otherwise run
+    the old code under the new cache key. Library modules are never touched. Returns
+    the names dropped."""
+    stale = []
+    for name, module in list(sys.modules.items()):
+        filename = getattr(module, "__file__", None)
+        if module is None or not filename or _is_library_module(module):
+            continue
+        try:
+            mtime = os.stat(filename).st_mtime_ns
+        except OSError:
+            mtime = -1
+        if _seen.setdefault(name, (filename, mtime)) != (filename, mtime) or (
+                "." not in name and _now_found_at(name) not in (None, filename)):
+            stale.append(name)
+    dropped = [name for name in list(sys.modules)
+               if any(name == root or name.startswith(root + ".") for root in stale)]
+    for name in dropped:
+        del sys.modules[name]
+        _seen.pop(name, None)
+    return dropped

@@ -13,7 +13,7 @@ import os
 import pickle
 import textwrap
 from pathlib import Path, PurePath
-from typing import Any, Callable, Literal
+from typing import Any, Literal
 
 from .files import File
 

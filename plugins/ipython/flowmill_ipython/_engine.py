@@ -6,7 +6,9 @@ the state the engine had when it first ran a flowmill task, plus the driver's
 ``sys.path`` (engines do not inherit it, and user modules next to the driver's script
 must import). The job arrives pickled by cloudpickle in the driver, so functions from
 ``__main__``, closures and lambdas work on every engine, also on engines that joined
-the cluster after the run started. Only a tiny status travels back: the node's result
+the cluster after the run started. User modules the engine imported for an earlier
+job are dropped when their source changed since, or would now be imported from elsewhere (a later run after an edit must run
+the new code, which its cache key was taken from). Only a tiny status travels back: the node's result
 is in the shared store.
 """
 
@@ -18,6 +20,7 @@ import sys
 from typing import Any
 
 import cloudpickle
+from flowmill.backend import forget_stale_modules
 
 _ENGINE_CWD = os.getcwd()
 _ENGINE_ENV = dict(os.environ)
@@ -34,6 +37,8 @@ def _reset_engine_state(driver_path: list[str]) -> None:
 def run_job(payload: bytes, driver_path: list[str]) -> dict[str, Any]:
     """Execute one pickled :class:`flowmill.Job` here; return how it went."""
     _reset_engine_state(driver_path)
+    forget_stale_modules()
     job = cloudpickle.loads(payload)
     outcome = job.execute()
+    forget_stale_modules()
     return {"outcome": outcome, "host": socket.gethostname(), "pid": os.getpid()}
