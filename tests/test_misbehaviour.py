@@ -5,7 +5,12 @@ never a silent pass, a raw exception or a hang."""
 from __future__ import annotations
 
 import logging
+import os
 import re
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 
@@ -13,7 +18,9 @@ import flowmill
 from flowmill import PluginError, WorkflowError
 from flowmill.execution import runner as policy
 from flowmill.store import results as store
+from flowmill.testing import KitDeadline
 from flowmill.testing import _workflows as battery
+from flowmill.testing._deadline import Deadline
 
 from . import misbehaving as mb
 
@@ -131,3 +138,49 @@ def test_a_silent_wait_is_logged_with_what_is_in_flight(tmp_path, backend, caplo
                                       timeout=1.5)
     assert re.search(r"no completion from backend 'misbehaving' for \d s; in flight: top \(started\)\n",
                      caplog.text)
+
+
+@pytest.mark.parametrize("executor", [mb.WaitBlocks, mb.RunGraphBlocks], ids=["wait", "run_graph"])
+def test_the_kit_deadline_ends_a_run_that_blocks_naming_what_is_in_flight(tmp_path, backend, executor):
+    with pytest.raises(KitDeadline, match=r"backend 'misbehaving' did not finish this case within the kit's "
+                                          r"deadline of 1 s .*; in flight: backend 'misbehaving': top"):
+        with Deadline("misbehaving", 1.0, grace=1.0):
+            battery.diamond(tmp_path).run(plugin=backend(executor))
+
+
+def test_a_silent_graph_executor_is_logged_with_what_is_in_flight(tmp_path, backend, caplog, monkeypatch):
+    monkeypatch.setattr(policy, "HEARTBEAT_SECONDS", 0.3)
+    caplog.set_level(logging.WARNING, "flowmill")
+    with pytest.raises(KitDeadline):
+        with Deadline("misbehaving", 1.5, grace=1.0):
+            battery.diamond(tmp_path).run(plugin=backend(mb.RunGraphBlocks))
+    assert re.search(r"no completion from backend 'misbehaving' for \d s; in flight: top \(not started\), "
+                     r"left \(not started\), right \(not started\), bottom \(not started\)\n", caplog.text)
+
+
+KIT_CASE = """
+import flowmill
+from flowmill.testing import ConformanceSuite
+from tests import misbehaving as mb
+
+flowmill.register(mb.MisbehavingPlugin(mb.{executor}))
+
+
+class TestKit(ConformanceSuite):
+    backend = "misbehaving"
+    deadline_seconds = 2
+"""
+
+
+@pytest.mark.parametrize("executor", ["WaitNeverReports", "WaitBlocks", "RunGraphBlocks"])
+def test_the_kit_fails_a_hanging_backend_within_its_deadline(tmp_path, executor):
+    """The battery itself, in a pytest of its own (as a backend author runs it)."""
+    (tmp_path / "test_kit.py").write_text(KIT_CASE.format(executor=executor))
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)}
+    started = time.monotonic()
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-k", "test_diamond",
+                           "test_kit.py"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1, proc.stdout
+    assert "KitDeadline: backend 'misbehaving' did not finish this case within the kit's deadline of 2 s" \
+        in proc.stdout
+    assert time.monotonic() - started < 60

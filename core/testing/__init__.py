@@ -17,6 +17,7 @@ _EXPORTS = {
     "BrokenObserver": "._events",
     "ConformanceSuite": "._suite",
     "EventLog": "._events",
+    "KitDeadline": "._deadline",
 }
 
 __all__ = sorted(_EXPORTS)
