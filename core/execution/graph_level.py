@@ -8,7 +8,8 @@ failure is known before the executor asks about the failed node's children.
 
 An executor that breaks the contract (see ``runner``) stops the run at once with the
 runner's PluginError; one whose ``run_graph`` raises fails every job it had not
-reported, with the backend's error in their crash files; an inbox silent for
+reported, with the backend's error in their crash files (a PluginError or
+ValidationError it raises is its deliberate refusal of the run, raised as it is); an inbox silent for
 ``HEARTBEAT_SECONDS`` is logged with what is in flight.
 """
 
@@ -21,6 +22,7 @@ import time
 import traceback
 from typing import Any
 
+from .._errors import FlowmillError
 from ..contract.states import NodeState, Verdict
 from ..contract.types import Completion, GraphExecutor
 from . import runner as policy
@@ -59,7 +61,7 @@ class GraphLevelDriver:
         if runner.violation is not None:
             raise runner.violation
         error = self.outcome.get("error")
-        if error is not None and not isinstance(error, Exception):
+        if error is not None and (isinstance(error, FlowmillError) or not isinstance(error, Exception)):
             raise error
         runner.unreported(remaining, set(self.outcome.get("pending") or ()), *self._why_unreported(error))
 
