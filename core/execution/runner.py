@@ -204,7 +204,8 @@ class Runner:
                 if blocker is None:
                     return False
                 self._skip(job_id, blocker)
-            self.refused.add(job_id)
+            if job_id not in self.running:
+                self.refused.add(job_id)
             return True
 
     def _blocker(self, job_id: str) -> str | None:
