@@ -29,6 +29,7 @@ from ..contract.manager import find_backend, register, unregister
 from ..execution.result import RunResult
 from ..store import results as store
 from ..workflow.workflow import Workflow
+from . import _declaration
 from . import _workflows as battery
 from ._deadline import Deadline
 from ._events import BrokenObserver, EventLog
@@ -82,6 +83,12 @@ class ConformanceSuite(PolicyCases):
     def run(self, wf: Workflow, options: dict[str, Any]) -> RunResult:
         assert self.backend, "set `backend = NAME` on the ConformanceSuite subclass"
         return wf.run(plugin=self.backend, **options)
+
+    def test_declaration(self, tmp_path: Path, options: dict[str, Any]) -> None:
+        """Options, types, defaults, help, contract version, modes, and the executor
+        built for these options (see ``flowmill plugins --check``)."""
+        found = _declaration.findings(self.backend, options, tmp_path)
+        assert not found, "\n".join(found)
 
     def test_diamond(self, tmp_path: Path, options: dict[str, Any], events: EventLog) -> None:
         res = self.run(battery.diamond(tmp_path), options)
