@@ -28,7 +28,7 @@ def test_a_well_declared_backend_has_no_findings():
     @dataclass(frozen=True)
     class Good:
         queue: str = field(default="", metadata={"help": "queue"})
-        mode: Literal["a", "b"] = field(default="a", metadata={"help": "mode"})
+        mode: Literal["a", "b"] = field(default="a", metadata={"help": "mode", "merge": "run-only"})
         slots: int | None = field(default=None, metadata={"help": "slots"})
         hosts: list[str] = field(default_factory=list, metadata={"help": "hosts"})
 
@@ -80,6 +80,24 @@ def test_an_option_without_help():
 
     assert declared(NoHelp) == ["backend 'mine' (flowmill-mine 1.0): option queue has no help text: add "
                                 'metadata={"help": "..."} (flowmill plugins shows it)']
+
+
+def test_an_unknown_merge_policy():
+    @dataclass(frozen=True)
+    class BadMerge:
+        queue: str = field(default="", metadata={"help": "q", "merge": "concat"})
+
+    assert declared(BadMerge) == ["backend 'mine' (flowmill-mine 1.0): option queue: metadata merge='concat' "
+                                  "is not one of append, replace, run-only"]
+
+
+def test_append_on_an_option_that_is_not_text():
+    @dataclass(frozen=True)
+    class AppendInt:
+        workers: int = field(default=1, metadata={"help": "w", "merge": "append"})
+
+    assert declared(AppendInt) == ["backend 'mine' (flowmill-mine 1.0): option workers: metadata merge='append' "
+                                   "needs a str option: use 'replace'"]
 
 
 def test_another_contract_version():

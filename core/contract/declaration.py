@@ -17,7 +17,7 @@ import types
 import typing
 from typing import Any, Literal
 
-from .options import build_options, describe_type, matches, option_fields, resolve
+from .options import MERGE_POLICIES, build_options, default_merge, describe_type, matches, option_fields, resolve
 from .types import CONTRACT_VERSION, Backend, Capabilities, GraphExecutor, JobExecutor
 
 SCALARS = (bool, int, float, str)
@@ -69,6 +69,11 @@ def check_options(schema: type, where: str) -> list[str]:
         if not (isinstance(help_text, str) and help_text.strip()):
             findings.append(f"{about} has no help text: add metadata={{\"help\": \"...\"}} (flowmill plugins "
                             "shows it)")
+        merge = f.metadata.get("merge")
+        if merge is not None and merge not in MERGE_POLICIES:
+            findings.append(f"{about}: metadata merge={merge!r} is not one of {', '.join(MERGE_POLICIES)}")
+        elif merge == "append" and default_merge(tp) != "append":
+            findings.append(f"{about}: metadata merge='append' needs a str option: use 'replace'")
     return findings
 
 

@@ -140,17 +140,43 @@ def build_options(schema: type, values: Mapping[str, Any], where: str, *,
         raise PluginError(f"{where}: {exc}") from None
 
 
-def merge_node_options(run_values: Mapping[str, Any], node_values: Mapping[str, Any]) -> dict[str, Any]:
-    """nipype's rule for a node's ``plugin_args``: a string option extends the run's
-    value (``qsub_args`` of the run, then the node's), any other option replaces it;
-    with ``'overwrite': True`` every option the node names replaces the run's."""
+MergePolicy = Literal["append", "replace", "run-only"]
+MERGE_POLICIES: tuple[str, ...] = typing.get_args(MergePolicy)
+
+
+def merge_policy(f: dataclasses.Field[Any], tp: Any) -> str:
+    """How a node's value of this option combines with the run's: the option's
+    ``metadata["merge"]``, else :func:`default_merge`. ``"run-only"`` options cannot
+    be set per node."""
+    return f.metadata.get("merge") or default_merge(tp)
+
+
+def default_merge(tp: Any) -> str:
+    """nipype's rule: a ``str`` option (e.g. ``qsub_args``) appends the node's text to
+    the run's; anything else, a ``Literal`` string included, is replaced."""
+    plain = [arg for arg in typing.get_args(tp) if arg is not type(None)] or [tp]
+    return "append" if plain == [str] else "replace"
+
+
+def merge_node_options(schema: type, run_values: Mapping[str, Any], node_values: Mapping[str, Any],
+                       where: str) -> dict[str, Any]:
+    """A node's ``plugin_args`` over the run's options, option by option after its
+    :func:`merge_policy`; with ``'overwrite': True`` every option the node names
+    replaces the run's. A run-only option named by a node is refused, naming it."""
+    hints = option_hints(schema, where)
+    fields = option_fields(schema)
+    run_only = sorted(key for key in node_values if key in fields and merge_policy(fields[key], hints[key]) == "run-only")
+    if run_only:
+        raise PluginError(f"{where}: {', '.join(run_only)} apply to the whole run and cannot be set per node: "
+                          "pass them to wf.run() instead")
     overwrite = bool(node_values.get("overwrite", False))
     merged = dict(run_values)
     for key, value in node_values.items():
         if key == "overwrite":
             continue
         current = merged.get(key)
-        if not overwrite and isinstance(value, str) and isinstance(current, str) and current:
+        if (not overwrite and merge_policy(fields[key], hints[key]) == "append" and isinstance(value, str)
+                and isinstance(current, str) and current):
             merged[key] = f"{current} {value}"
         else:
             merged[key] = value

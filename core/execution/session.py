@@ -63,8 +63,8 @@ def node_options(graph: ExecutionGraph, backend: Backend, run_backend_options: A
         if unknown:
             raise ValidationError(f"node {job.id!r}: plugin_args {unknown} are not options of any installed "
                                   f"backend; options of {backend.name!r} are {sorted(own)}")
-        result[job.id] = build_options(backend.options, merge_node_options(base, ours),
-                                       f"node {job.id!r} plugin_args for backend {backend.name!r}")
+        where = f"node {job.id!r} plugin_args for backend {backend.name!r}"
+        result[job.id] = build_options(backend.options, merge_node_options(backend.options, base, ours, where), where)
     return result
 
 
