@@ -165,7 +165,8 @@ def merge_node_options(schema: type, run_values: Mapping[str, Any], node_values:
     replaces the run's. A run-only option named by a node is refused, naming it."""
     hints = option_hints(schema, where)
     fields = option_fields(schema)
-    run_only = sorted(key for key in node_values if key in fields and merge_policy(fields[key], hints[key]) == "run-only")
+    run_only = sorted(key for key in node_values
+                      if key in fields and merge_policy(fields[key], hints[key]) == "run-only")
     if run_only:
         raise PluginError(f"{where}: {', '.join(run_only)} apply to the whole run and cannot be set per node: "
                           "pass them to wf.run() instead")
