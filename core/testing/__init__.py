@@ -17,6 +17,8 @@ _EXPORTS = {
     "BrokenObserver": "._events",
     "ConformanceSuite": "._suite",
     "EventLog": "._events",
+    "FakeBatch": "._fakebatch",
+    "FakeBatchPlugin": "._fakebatch_backend",
     "KitDeadline": "._deadline",
 }
 
