@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from . import _template
 from ._errors import FlowmillError
 from .contract.declaration import check_backend
 from .contract.manager import distribution_of, installed_backends, plugin_manager
@@ -103,6 +104,20 @@ def _check(name: str, backends: dict[str, tuple[Backend, object]]) -> None:
     if findings:
         raise click.ClickException(f"{len(findings)} finding(s) for backend {name!r}")
     click.echo(f"backend {name!r} ({distribution_of(plugin)}): declaration ok")
+
+
+@main.command("new-backend")
+@click.argument("name")
+@click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
+def new_backend(name: str, directory: Path) -> None:
+    """Create the distribution flowmill-NAME in DIRECTORY: a job-level backend that
+    installs, is listed by `flowmill plugins` and passes the conformance kit."""
+    try:
+        root = _template.new_backend(name, directory)
+    except FlowmillError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"created {root}: pip install -e {root}, then flowmill plugins --check {name} and "
+               f"pytest {root / 'tests'}")
 
 
 @main.command()
