@@ -184,3 +184,17 @@ def test_the_kit_fails_a_hanging_backend_within_its_deadline(tmp_path, executor)
     assert "KitDeadline: backend 'misbehaving' did not finish this case within the kit's deadline of 2 s" \
         in proc.stdout
     assert time.monotonic() - started < 60
+
+
+class SingularHook:
+    @flowmill.hookimpl
+    def flowmill_backend(self) -> list:
+        return []
+
+
+def test_a_hook_named_flowmill_backend_is_refused_with_the_right_name():
+    """The registration mistakes (misspelled hooks, a misnamed argument, another
+    contract version, a greedy make_executor) are covered in test_plugin_system."""
+    with pytest.raises(PluginError, match=r"implements 'flowmill_backend', which is not a flowmill hook; did you "
+                                          r"mean 'flowmill_backends'\?"):
+        flowmill.register(SingularHook(), name="singular")
