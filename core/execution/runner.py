@@ -50,7 +50,8 @@ HEARTBEAT_SECONDS = 60.0
 
 
 RUNS: "weakref.WeakSet[Runner]" = weakref.WeakSet()
-"""The runs alive in this process, for a watchdog to say what is in flight."""
+"""The runs under way in this process, for a watchdog to say what is in flight (a
+session takes its run out when it ends, even if an executor's thread lives on)."""
 
 
 class Runner:

@@ -28,7 +28,7 @@ from .graph import ExecutionGraph
 from .graph_level import GraphLevelDriver
 from .job_level import JobLevelDriver
 from .result import RunResult
-from .runner import Runner
+from .runner import RUNS, Runner
 
 log = logging.getLogger("flowmill")
 
@@ -140,7 +140,10 @@ class Session:
                  backend.name, os.getpid())
         notify("flowmill_run_started", run=info)
         driver = GraphLevelDriver if isinstance(runner.executor, GraphExecutor) else JobLevelDriver
-        driver(runner).run()
+        try:
+            driver(runner).run()
+        finally:
+            RUNS.discard(runner)
         states = runner.states
         result = RunResult(self.workflow_dir, run_id, graph.nodes, {job.id: job.dir for job in graph}, states,
                            runner.crash_files)
