@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -46,3 +47,14 @@ def test_crash_on_a_file_that_is_not_one(tmp_path):
     other.write_text("not json")
     done = flowmill_cli("crash", str(other))
     assert done.returncode == 1 and "is not a flowmill crash file" in done.stderr
+
+
+def test_the_kit_by_name_takes_sizes_and_ignores_the_projects_configuration():
+    """Run from this repository, whose setup.cfg adds -ra (a summary of skips): the
+    kit's own run does not pick it up."""
+    done = subprocess.run([sys.executable, "-m", "flowmill.testing", "linear", "--fan-out-width", "3",
+                           "--chain-length", "2", "--", "-k", "fan_out or chain or lost_once"],
+                          capture_output=True, text=True, timeout=300, cwd=Path(__file__).parent.parent)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "2 passed, 1 skipped" in done.stdout
+    assert "short test summary info" not in done.stdout
