@@ -111,3 +111,15 @@ def test_the_status_poller_backs_off_while_nothing_changes():
     time.sleep(1.6)
     poller.close()
     assert 3 <= poller.queries <= 7, poller.queries  # 0.1 s apart throughout would be 16
+
+
+def test_the_status_poller_tells_a_state_for_exactly_the_ids_it_asked_about():
+    """None for an id the scheduler forgot; a job submitted after the query began is not
+    in that answer (it used to be taken for lost by fakebatch, which looked at all its jobs)."""
+    seen = []
+    poller = flowmill.backend.StatusPoller(lambda ids: {"1": "running", "3": "running"},
+                                           lambda states: seen.append(dict(states)) or list(states), interval=0.05)
+    poller.watch(["1", "2"])
+    time.sleep(0.3)
+    poller.close()
+    assert seen[0] == {"1": "running", "2": None}

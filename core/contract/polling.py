@@ -17,8 +17,9 @@ Query = Callable[[Sequence[str]], Mapping[str, Any]]
 scheduler no longer knows may be missing: the backend decides what that means)."""
 
 Update = Callable[[Mapping[str, Any]], Iterable[str]]
-"""Told the answer of each query, for the ids watched; returns the ids that ended
-(no longer watched)."""
+"""Told the answer of each query: a state for every id asked about (None for an id the
+scheduler did not answer for), only those; returns the ids that ended (no longer
+watched)."""
 
 
 class StatusPoller:
@@ -86,7 +87,8 @@ class StatusPoller:
                 continue
             try:
                 self.queries += 1
-                states = self.query(ids)
+                answer = self.query(ids)
+                states = {job_id: answer.get(job_id) for job_id in ids}
                 ended = set(self.update(states))
             except Exception as exc:
                 failures += 1

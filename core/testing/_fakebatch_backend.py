@@ -59,19 +59,21 @@ class FakeBatchExecutor:
         self.jobs.update(zip(ids, (job.id for job in jobs)))
         self.poller.watch(ids)
 
-    def _update(self, states: Mapping[str, str]) -> Iterable[str]:
-        """Turn one status answer into starts and completions; the ids that ended."""
+    def _update(self, states: Mapping[str, str | None]) -> Iterable[str]:
+        """Turn one status answer into starts and completions; the ids that ended.
+        Only the ids asked about are in ``states`` (a job submitted since waits for
+        the next query); None: the scheduler forgot the job."""
         ended = []
-        for batch_id, job_id in list(self.jobs.items()):
-            state = states.get(batch_id)
-            if state == "running" and batch_id not in self.started:
-                self.started.add(batch_id)
-                self.context.started(job_id)
+        for batch_id, state in states.items():
             if state is not None and not state.startswith("exited"):
+                if state == "running" and batch_id not in self.started and batch_id in self.jobs:
+                    self.started.add(batch_id)
+                    self.context.started(self.jobs[batch_id])
                 continue
             ended.append(batch_id)
-            del self.jobs[batch_id]
-            self.done.put(self._completion(batch_id, job_id, state))
+            job_id = self.jobs.pop(batch_id, None)
+            if job_id is not None:
+                self.done.put(self._completion(batch_id, job_id, state))
         return ended
 
     def _completion(self, batch_id: str, job_id: str, state: str | None) -> api.Completion:
