@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from .contract.helpers import CompletionQueue, backoff, tail
     from .contract.markers import hookimpl
     from .contract.options import RunOptions
+    from .contract.polling import StatusPoller
     from .contract.resources import Resources
     from .contract.runinfo import RunInfo
     from .contract.states import CrashKind, NodeState, Status, Verdict
@@ -54,6 +55,7 @@ _EXPORTS = {
     "RunInfo": ".contract.runinfo",
     "RunOptions": ".contract.options",
     "Status": ".contract.states",
+    "StatusPoller": ".contract.polling",
     "ValidationError": "._errors",
     "Verdict": ".contract.states",
     "atomic_write": ".store.results",

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import logging
 import sys
-import typing
 from pathlib import Path
 from typing import Callable
 
 import click
 
+from . import _template
 from ._errors import FlowmillError
 from ._logs import log_to_stderr
+from .contract.declaration import check_backend
 from .contract.manager import distribution_of, installed_backends, plugin_manager
-from .contract.options import RunOptions, default_of, describe_type, option_fields
+from .contract.options import RunOptions, default_of, describe_type, option_fields, resolve
 from .contract.support import COLUMNS, support_by_mode
-from .contract.types import Backend
+from .contract.types import CONTRACT_VERSION, Backend
 from .store.crash import format_crash
 from .report import render
 from .status import describe, summary_line
@@ -39,10 +40,13 @@ def main(verbose: int) -> None:
 
 
 def _option_lines(schema: type) -> list[str]:
-    hints = typing.get_type_hints(schema)
+    """One line per option; an annotation that does not resolve is shown as such
+    rather than ending the listing."""
+    hints, broken = resolve(schema)
     lines = []
     for name, f in option_fields(schema).items():
-        lines.append(f"    {name}: {describe_type(hints[name])} = {default_of(f)!r}  {f.metadata.get('help', '')}")
+        kind = describe_type(hints[name]) if name in hints else f"<annotation does not resolve: {broken[name]}>"
+        lines.append(f"    {name}: {kind} = {default_of(f)!r}  {f.metadata.get('help', '')}")
     return lines
 
 
@@ -61,15 +65,23 @@ def _markdown_table(backends: dict[str, tuple[Backend, object]]) -> list[str]:
 
 
 def _describe(name: str, backend: Backend, plugin: object) -> list[str]:
-    lines = [f"{name}  ({distribution_of(plugin)}, contract {backend.contract})", f"  {backend.description}",
-             "  run options honoured, by mode:"]
-    lines += [f"    {mode}: {_support_line(cells)}" for mode, cells in support_by_mode(backend).items()]
-    return [*lines, "  options:", *_option_lines(backend.options)]
+    lines = [f"{name}  ({distribution_of(plugin)}, contract {backend.contract})", f"  {backend.description}"]
+    if backend.contract != CONTRACT_VERSION:
+        lines.append(f"  INCOMPATIBLE: written for contract {backend.contract}, this flowmill speaks contract "
+                     f"{CONTRACT_VERSION}; runs on it are refused until the plugin is updated")
+    try:
+        modes = [f"    {mode}: {_support_line(cells)}" for mode, cells in support_by_mode(backend).items()]
+        options = _option_lines(backend.options)
+    except Exception as exc:
+        return [*lines, f"  BROKEN DECLARATION: {exc} (flowmill plugins --check {name})"]
+    return [*lines, "  run options honoured, by mode:", *modes, "  options:", *options]
 
 
 @main.command()
 @click.option("--markdown", is_flag=True, help="print only the table of run options per backend and mode")
-def plugins(markdown: bool) -> None:
+@click.option("--check", "check", metavar="NAME", help="check the declaration of backend NAME: its options, "
+              "their types, defaults and help, its contract version and its modes")
+def plugins(markdown: bool, check: str | None) -> None:
     """List installed backends (distribution, the run options each mode honours, own
     options with defaults) and the plugins that failed to load, with the reason.
 
@@ -77,11 +89,15 @@ def plugins(markdown: bool) -> None:
     Examples:
       flowmill plugins
       flowmill plugins --markdown > table.md
+      flowmill plugins --check mybackend
     """
     try:
         backends = installed_backends()
     except FlowmillError as exc:
         raise click.ClickException(str(exc)) from None
+    if check is not None:
+        _check(check, backends)
+        return
     if markdown:
         click.echo("\n".join(_markdown_table(backends)))
         return
@@ -97,6 +113,38 @@ def plugins(markdown: bool) -> None:
         click.echo("broken plugins (not loaded; the other backends work):")
         for dist, reason in sorted(broken.items()):
             click.echo(f"  {dist}: " + reason.replace("\n", "\n    "))
+
+
+def _check(name: str, backends: dict[str, tuple[Backend, object]]) -> None:
+    if name not in backends:
+        raise click.ClickException(f"no backend named {name!r} is installed; installed: "
+                                   f"{', '.join(sorted(backends)) or 'none'}")
+    backend, plugin = backends[name]
+    findings = check_backend(backend, distribution_of(plugin))
+    for finding in findings:
+        click.echo(finding)
+    if findings:
+        raise click.ClickException(f"{len(findings)} finding(s) for backend {name!r}")
+    click.echo(f"backend {name!r} ({distribution_of(plugin)}): declaration ok")
+
+
+@main.command("new-backend")
+@click.argument("name")
+@click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
+def new_backend(name: str, directory: Path) -> None:
+    """Create the distribution flowmill-NAME in DIRECTORY: a job-level backend that
+    installs, is listed by `flowmill plugins` and passes the conformance kit.
+
+    \b
+    Example:
+      flowmill new-backend mypool ~/src     # then: pip install -e ~/src/flowmill-mypool
+    """
+    try:
+        root = _template.new_backend(name, directory)
+    except FlowmillError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"created {root}: pip install -e {root}, then flowmill plugins --check {name} and "
+               f"pytest {root / 'tests'}")
 
 
 @main.command()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -104,7 +105,7 @@ def test_status_without_a_record_says_so(tmp_path):
 def test_python_dash_m_flowmill_and_every_help_has_an_example():
     done = subprocess.run([sys.executable, "-m", "flowmill", "--help"], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
-    for command in ("crash", "graph", "plugins", "report", "status"):
+    for command in ("crash", "graph", "new-backend", "plugins", "report", "status"):
         assert command in done.stdout
         helped = subprocess.run([sys.executable, "-m", "flowmill", command, "--help"], capture_output=True, text=True)
         assert "Example" in helped.stdout and f"flowmill {command} " in helped.stdout
@@ -163,3 +164,13 @@ def test_graph_draws_the_recorded_run(tmp_path):
     assert '  "a" [label="a", fillcolor="#f38ba8"];' in text and '  "b" [label="b", fillcolor="#d9d9d9"];' in text
     mermaid = flowmill_cli("graph", str(tmp_path / "st"), "-o", str(tmp_path / "g.mmd"))
     assert mermaid.returncode == 0 and (tmp_path / "g.mmd").read_text().startswith("flowchart TD\n")
+
+def test_the_kit_by_name_takes_sizes_and_ignores_the_projects_configuration():
+    """Run from this repository, whose setup.cfg adds -ra (a summary of skips): the
+    kit's own run does not pick it up."""
+    done = subprocess.run([sys.executable, "-m", "flowmill.testing", "linear", "--fan-out-width", "3",
+                           "--chain-length", "2", "--", "-k", "fan_out or chain or lost_once"],
+                          capture_output=True, text=True, timeout=300, cwd=Path(__file__).parent.parent)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "2 passed, 1 skipped" in done.stdout
+    assert "short test summary info" not in done.stdout

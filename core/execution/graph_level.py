@@ -5,6 +5,12 @@ cancels what the runner settled without the executor (dependants of a failure, a
 at the first crash, expired timeouts) and stops everything on Ctrl-C. Completions and
 ``blocked`` questions are answered by the runner in the executor's thread, so a
 failure is known before the executor asks about the failed node's children.
+
+An executor that breaks the contract (see ``runner``) stops the run at once with the
+runner's PluginError; one whose ``run_graph`` raises fails every job it had not
+reported, with the backend's error in their crash files (a PluginError or
+ValidationError it raises is its deliberate refusal of the run, raised as it is); an inbox silent for
+``HEARTBEAT_SECONDS`` is logged with what is in flight.
 """
 
 from __future__ import annotations
@@ -12,10 +18,14 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
+import traceback
 from typing import Any
 
+from .._errors import FlowmillError
 from ..contract.states import NodeState, Verdict
 from ..contract.types import Completion, GraphExecutor
+from . import runner as policy
 from .runner import Runner
 
 log = logging.getLogger("flowmill")
@@ -40,6 +50,7 @@ class GraphLevelDriver:
             runner.submitted(job)
         runner.emit = self._queue_event
         runner.doomed = lambda job_ids: self.inbox.put(("cancel", job_ids))
+        runner.misbehaved = lambda error: self.inbox.put(("breach", error))
         try:
             if remaining:
                 self._drive(subgraph, remaining)
@@ -47,9 +58,21 @@ class GraphLevelDriver:
             self.executor.shutdown()
             runner.emit = runner.notify_now
         self._deliver_queued()
-        if "error" in self.outcome:
-            raise self.outcome["error"]
-        runner.unreported(remaining, set(self.outcome.get("pending") or ()))
+        if runner.violation is not None:
+            raise runner.violation
+        error = self.outcome.get("error")
+        if error is not None and (isinstance(error, FlowmillError) or not isinstance(error, Exception)):
+            raise error
+        runner.unreported(remaining, set(self.outcome.get("pending") or ()), *self._why_unreported(error))
+
+    def _why_unreported(self, error: Exception | None) -> tuple[str, dict[str, Any]]:
+        """What the crash file of a job ``run_graph`` never reported says."""
+        backend = self.runner.info.backend
+        if error is None:
+            return f"backend {backend!r} returned from run_graph without reporting this job", {}
+        reason = f"backend {backend!r}: run_graph raised {type(error).__name__}: {error}"
+        log.error("%s", reason)
+        return reason, {"backend": backend, "traceback": "".join(traceback.format_exception(error))}
 
     def _uncached(self) -> list[str]:
         """Ids of the jobs the executor must run, in topological order. A job can be
@@ -98,14 +121,23 @@ class GraphLevelDriver:
             raise
 
     def _next(self) -> Any:
-        """The next item of the inbox; expires timeouts while waiting for it."""
+        """The next item of the inbox; expires timeouts while waiting for it, and
+        logs a silence of ``HEARTBEAT_SECONDS`` with what is in flight."""
+        runner = self.runner
+        quiet_since = last_beat = time.monotonic()
         while True:
+            deadline = runner.next_deadline_in()
+            beat = policy.HEARTBEAT_SECONDS
             try:
-                return self.inbox.get(timeout=self.runner.next_deadline_in())
+                return self.inbox.get(timeout=beat if deadline is None else min(deadline, beat))
             except queue.Empty:
-                expired = self.runner.expire()
+                expired = runner.expire()
                 if expired:
                     self.executor.cancel(expired)
+            now = time.monotonic()
+            if now - last_beat >= beat:
+                runner.heartbeat(now - quiet_since)
+                last_beat = now
 
     def _handle(self, item: Any) -> None:
         self.runner.drain_started()
@@ -113,6 +145,8 @@ class GraphLevelDriver:
             self.runner.notify_now(item[1], **item[2])
         elif item[0] == "cancel":
             self.executor.cancel(item[1])
+        elif item[0] == "breach":
+            raise item[1]
 
     def _deliver_queued(self) -> None:
         while not self.inbox.empty():

@@ -2,18 +2,25 @@
 
 The ready-queue is :class:`graphlib.TopologicalSorter`, so a run costs O(nodes +
 edges); the driver sleeps in the executor's ``wait`` until a job completes or the
-next timeout is due, never polling. It caps jobs in flight at the smaller of the
-executor's ``slots`` and the run's ``max_jobs``.
+next timeout is due, never polling, and logs what is in flight when the executor stays
+silent for ``HEARTBEAT_SECONDS``. It caps jobs in flight at the smaller of the
+executor's ``slots`` and the run's ``max_jobs``. A ``submit`` that raises loses the
+job (retried like any lost job), with the backend's error in the crash file.
 """
 
 from __future__ import annotations
 
 import graphlib
 import logging
+import time
+import traceback
 from collections import deque
+from typing import Sequence
 
-from ..contract.states import Verdict
-from ..contract.types import JobExecutor
+from .._errors import PluginError
+from ..contract.states import Status, Verdict
+from ..contract.types import Completion, JobExecutor
+from . import runner as policy
 from .job import Job
 from .runner import Runner
 
@@ -30,7 +37,14 @@ class JobLevelDriver:
         self.sorter: graphlib.TopologicalSorter[str] = graphlib.TopologicalSorter(runner.graph.parents)
         self.ready: deque[str] = deque()
         self.in_flight: set[str] = set()
-        limits = [n for n in (self.executor.slots, runner.options.max_jobs) if n]
+        self.unsubmitted: list[Completion] = []
+        """Losses of jobs whose ``submit`` raised, collected with the next completions."""
+        self.quiet_since = self.last_beat = time.monotonic()
+        slots = self.executor.slots
+        if slots is not None and (isinstance(slots, bool) or not isinstance(slots, int) or slots < 1):
+            raise PluginError(f"backend {runner.info.backend!r}: its executor's slots is {slots!r}; it must be "
+                              "a positive int (jobs it takes at once) or None (no cap but the run's max_jobs)")
+        limits = [n for n in (slots, runner.options.max_jobs) if n]
         self.capacity = min(limits) if limits else float("inf")
         self.batching = callable(getattr(self.executor, "submit_batch", None))
         runner.doomed = self._cancel
@@ -69,10 +83,23 @@ class JobLevelDriver:
             for job in submit:
                 runner.submitted(job)
                 self.in_flight.add(job.id)
-            if len(submit) > 1:
-                self.executor.submit_batch(submit, runner.node_options[submit[0].id])  # type: ignore[attr-defined]
-            elif submit:
-                self.executor.submit(submit[0], runner.node_options[submit[0].id])
+            if submit:
+                self._hand_over(submit)
+
+    def _hand_over(self, jobs: list[Job]) -> None:
+        """Submit jobs (a batch when there are several); if the executor raises, they
+        are lost, and come back through the runner's retries."""
+        options = self.runner.node_options[jobs[0].id]
+        try:
+            if len(jobs) > 1:
+                self.executor.submit_batch(jobs, options)  # type: ignore[attr-defined]
+            else:
+                self.executor.submit(jobs[0], options)
+        except Exception as exc:
+            reason = f"backend {self.runner.info.backend!r} failed to submit it: {type(exc).__name__}: {exc}"
+            log.warning("%s (%s)", reason, ", ".join(job.id for job in jobs))
+            details = {"backend": self.runner.info.backend, "traceback": traceback.format_exc()}
+            self.unsubmitted.extend(Completion(job.id, Status.LOST, reason, details) for job in jobs)
 
     def _take_batch(self) -> list[str]:
         """The next ready job, with every ready sibling of the same MapNode when the
@@ -92,22 +119,40 @@ class JobLevelDriver:
     def _collect(self) -> None:
         """Wait for completions or the next timeout, and act on the runner's verdicts."""
         runner = self.runner
-        completions = self.executor.wait(runner.next_deadline_in())
+        if self.unsubmitted:
+            completions, self.unsubmitted = [*self.unsubmitted, *self.executor.wait(0)], []
+        else:
+            completions = self._wait()
         runner.drain_started()
         for completion in completions:
             job_id = completion.job_id
+            verdict = runner.complete(completion)
             if job_id not in self.in_flight:
                 continue
-            if runner.complete(completion) == Verdict.RESUBMIT:
+            if verdict == Verdict.RESUBMIT:
                 job = self.jobs[job_id]
                 runner.submitted(job)
-                self.executor.submit(job, runner.node_options[job_id])
+                self._hand_over([job])
                 continue
             self.in_flight.discard(job_id)
             self._finish(job_id)
         expired = runner.expire()
         if expired:
             self._cancel(expired)
+
+    def _wait(self) -> Sequence[Completion]:
+        """The executor's completions, waiting at most until the next timeout is due;
+        a silence of ``HEARTBEAT_SECONDS`` is logged with what is in flight."""
+        deadline = self.runner.next_deadline_in()
+        beat = policy.HEARTBEAT_SECONDS
+        completions = self.executor.wait(beat if deadline is None else min(deadline, beat))
+        now = time.monotonic()
+        if completions:
+            self.quiet_since = self.last_beat = now
+        elif now - self.last_beat >= beat:
+            self.runner.heartbeat(now - self.quiet_since)
+            self.last_beat = now
+        return completions
 
     def _cancel(self, job_ids: list[str]) -> None:
         """Jobs the runner settled while the executor held them: stop them there."""

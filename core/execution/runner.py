@@ -9,6 +9,13 @@ job's start), which dependants a failure dooms (skip propagation), and when the 
 stops dispatching (``stop_on_first_crash``). The two drivers in ``job_level`` and
 ``graph_level`` only move jobs between this policy and an executor; ``max_jobs`` is
 capped by the job-level driver, or by a graph-level executor that declares it can.
+
+An executor that breaks the contract is stopped with a :class:`PluginError` naming its
+backend, never trusted further: a completion for a job it was never given, a second
+report of a job its own first report settled (e.g. lost after done), and a start or a
+completion of a job ``GraphEvents.blocked`` told it not to run. Reports of jobs the core
+settled itself (skipped, cancelled, timed out) are expected and ignored: an executor
+may race the core's ``cancel``.
 """
 
 from __future__ import annotations
@@ -17,9 +24,11 @@ import logging
 import queue
 import threading
 import time
+import weakref
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
+from .._errors import PluginError
 from ..contract.helpers import backoff
 from ..contract.manager import notify
 from ..contract.options import RunOptions
@@ -34,6 +43,15 @@ log = logging.getLogger("flowmill")
 
 STOP = "stop_on_first_crash"
 """What a node skipped after the run stopped at its first crash was skipped "because" of."""
+
+HEARTBEAT_SECONDS = 60.0
+"""Seconds without a completion after which a driver logs what is still in flight
+(and again every as many seconds), so a silent executor shows in the log."""
+
+
+RUNS: "weakref.WeakSet[Runner]" = weakref.WeakSet()
+"""The runs under way in this process, for a watchdog to say what is in flight (a
+session takes its run out when it ends, even if an executor's thread lives on)."""
 
 
 class Runner:
@@ -58,12 +76,21 @@ class Runner:
         self.deadlines: dict[str, float] = {}
         self.running: set[str] = set()
         """Jobs the executor reported started, in their current attempt."""
+        self.reported: set[str] = set()
+        """Jobs settled by the executor's own report: another report of one is a mistake."""
+        self.refused: set[str] = set()
+        """Jobs ``blocked`` told the executor not to run: running one is a mistake."""
+        self.violation: PluginError | None = None
+        """The first contract breach of the executor; the run stops with it."""
+        self.misbehaved: Callable[[PluginError], None] = lambda error: None
+        """Told of a breach found in an executor's thread (set by the graph-level driver)."""
         self.stopping = False
         self.lock = threading.RLock()
         self.emit: Callable[..., None] = self.notify_now
         self.doomed: Callable[[list[str]], None] = lambda job_ids: None
         """Told which submitted jobs the core settled without them (set by a driver)."""
         self._started: "queue.SimpleQueue[str]" = queue.SimpleQueue()
+        RUNS.add(self)
         self._clock_on_start = (capabilities.timeouts == "cancel" and capabilities.reports_starts
                                 and run_options.timeout is not None)
 
@@ -76,6 +103,9 @@ class Runner:
         """Given to the executor as ``RunContext.started``; safe from any thread. Starts
         the job's clock at once; observers hear of it on the driver thread."""
         with self.lock:
+            if job_id in self.refused:
+                raise self.breach(f"started job {job_id!r}, which GraphEvents.blocked told it not to run",
+                                  "run a job only when events.blocked(job_id) returns False")
             if job_id in self.states or job_id not in self.attempts or job_id in self.running:
                 return
             self.running.add(job_id)
@@ -111,6 +141,35 @@ class Runner:
     def _timeout_reason(self) -> str:
         return f"timed out after {self.options.timeout}s (run option timeout)"
 
+    # -- contract breaches and silence ------------------------------------------------
+
+    def breach(self, what: str, fix: str) -> PluginError:
+        """Record (the first) and return the error for an executor that broke the contract."""
+        error = PluginError(f"backend {self.info.backend!r} {what}; this is a bug in the backend: {fix}")
+        with self.lock:
+            if self.violation is None:
+                self.violation = error
+                log.error("%s", error)
+        self.misbehaved(error)
+        return error
+
+    def in_flight(self) -> list[str]:
+        """Jobs in the executor's hands, unsettled; those reported started come first."""
+        with self.lock:
+            held = [job_id for job_id in self.attempts if job_id not in self.states]
+        return sorted(held, key=lambda job_id: job_id not in self.running)
+
+    def describe_in_flight(self, most: int = 10) -> str:
+        held = self.in_flight()
+        shown = ", ".join(f"{job_id} ({'started' if job_id in self.running else 'not started'})"
+                          for job_id in held[:most])
+        more = f" and {len(held) - most} more" if len(held) > most else ""
+        return (shown + more) or "nothing"
+
+    def heartbeat(self, quiet_for: float) -> None:
+        log.warning("no completion from backend %r for %.0f s; in flight: %s", self.info.backend, quiet_for,
+                    self.describe_in_flight())
+
     # -- dispatch -------------------------------------------------------------------
 
     def try_cache(self, job: Job) -> bool:
@@ -141,12 +200,13 @@ class Runner:
     def blocked(self, job_id: str) -> bool:
         """True if the job must not run; settles it as skipped the first time."""
         with self.lock:
-            if job_id in self.states:
-                return True
-            blocker = self._blocker(job_id)
-            if blocker is None:
-                return False
-            self._skip(job_id, blocker)
+            if job_id not in self.states:
+                blocker = self._blocker(job_id)
+                if blocker is None:
+                    return False
+                self._skip(job_id, blocker)
+            if job_id not in self.running:
+                self.refused.add(job_id)
             return True
 
     def _blocker(self, job_id: str) -> str | None:
@@ -169,12 +229,24 @@ class Runner:
     # -- completions ----------------------------------------------------------------
 
     def complete(self, completion: Completion) -> Verdict:
-        """Decide what a completion means. Reports of jobs already settled (skipped,
-        timed out, or reported before) and of jobs this run does not know are ignored."""
+        """Decide what a completion means. Reports of jobs the core settled itself
+        (skipped, cancelled, timed out) are ignored; a report of a job the executor was
+        never given, or already reported, or was told not to run, is a breach."""
         job = self.graph.jobs.get(completion.job_id)
         with self.lock:
-            if job is None or job.id in self.states or job.id not in self.attempts:
+            if job is None or job.id not in self.attempts:
+                raise self.breach(f"reported a completion for job {completion.job_id!r}, which it was never "
+                                  "given", "report only the ids of the jobs submitted to it")
+            if job.id in self.reported:
+                raise self.breach(f"reported job {job.id!r} again ({completion.status}) after its report had "
+                                  f"settled it as {self.states.get(job.id, 'done')}",
+                                  "report each attempt of a job exactly once")
+            if job.id in self.refused:
+                raise self.breach(f"reported job {job.id!r} ({completion.status}), which GraphEvents.blocked "
+                                  "told it not to run", "run a job only when events.blocked(job_id) returns False")
+            if job.id in self.states:
                 return Verdict.SETTLED
+            self.reported.add(job.id)
             status = completion.status
             if status == Status.BLOCKED:
                 blocker = self._blocker(job.id)
@@ -200,6 +272,7 @@ class Runner:
                         self.options.retries + 1)
             self.emit("flowmill_node_retried", job=job, attempt=attempts + 1, reason=reason)
             self.deadlines.pop(job.id, None)
+            self.reported.discard(job.id)
             return Verdict.RESUBMIT
         error = f"lost {attempts} time(s), retries={self.options.retries}: {reason}"
         self._fail(job, CrashKind.LOST, error, dict(completion.details))
@@ -225,9 +298,10 @@ class Runner:
                     self._record_success(job, header)
                 return
             if next(waits, None) is None:
-                reason = (f"the job finished but neither its result nor a crash file appeared in {job.dir} "
-                          f"within result_grace={self.options.result_grace}s (a shared file system slower "
-                          "than that? raise result_grace)")
+                reason = (f"backend {self.info.backend!r} reported the job done, but no result and no crash "
+                          f"file was written to {job.dir} within result_grace={self.options.result_grace}s: "
+                          "did the backend run the job (Job.execute)? If it ran on another host, a shared "
+                          "file system slower than that would explain it: raise result_grace")
                 with self.lock:
                     self._fail(job, CrashKind.RESULT_MISSING, reason, dict(completion.details))
                 return
@@ -293,13 +367,14 @@ class Runner:
                 cancel.append(job_id)
         return cancel
 
-    def unreported(self, job_ids: Iterable[str], pending: set[str]) -> None:
-        """Settle what an executor ended without reporting: pending on purpose, or lost."""
+    def unreported(self, job_ids: Iterable[str], pending: set[str], reason: str,
+                   details: Mapping[str, Any]) -> None:
+        """Settle what an executor ended without reporting: pending on purpose, or lost
+        for ``reason``."""
         for job_id in job_ids:
             if job_id in self.states:
                 continue
             if job_id in pending:
                 self.states[job_id] = NodeState.PENDING
             else:
-                self._fail(self.graph.jobs[job_id], CrashKind.LOST,
-                           "the backend ended the run without reporting this job", {})
+                self._fail(self.graph.jobs[job_id], CrashKind.LOST, reason, dict(details))

@@ -29,7 +29,7 @@ from .graph import ExecutionGraph
 from .graph_level import GraphLevelDriver
 from .job_level import JobLevelDriver
 from .result import RunResult
-from .runner import Runner
+from .runner import RUNS, Runner
 
 log = logging.getLogger("flowmill")
 
@@ -64,8 +64,8 @@ def node_options(graph: ExecutionGraph, backend: Backend, run_backend_options: A
         if unknown:
             raise ValidationError(f"node {job.id!r}: plugin_args {unknown} are not options of any installed "
                                   f"backend; options of {backend.name!r} are {sorted(own)}")
-        result[job.id] = build_options(backend.options, merge_node_options(base, ours),
-                                       f"node {job.id!r} plugin_args for backend {backend.name!r}")
+        where = f"node {job.id!r} plugin_args for backend {backend.name!r}"
+        result[job.id] = build_options(backend.options, merge_node_options(backend.options, base, ours, where), where)
     return result
 
 
@@ -154,6 +154,8 @@ class Session:
         except BaseException as exc:
             notify("flowmill_run_aborted", run=info, error=exc)
             raise
+        finally:
+            RUNS.discard(runner)
         states = runner.states
         result = RunResult(self.workflow_dir, run_id, graph.nodes, {job.id: job.dir for job in graph}, states,
                            runner.crash_files)

@@ -17,6 +17,9 @@ _EXPORTS = {
     "BrokenObserver": "._events",
     "ConformanceSuite": "._suite",
     "EventLog": "._events",
+    "FakeBatch": "._fakebatch",
+    "FakeBatchPlugin": "._fakebatch_backend",
+    "KitDeadline": "._deadline",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -24,6 +24,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("backend", help="name of the installed backend to test")
     parser.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
                         help="a backend option (Python literal values: 4, 'x', None)")
+    parser.add_argument("--fan-out-width", type=int, help="width of the fan-out case (default 200)")
+    parser.add_argument("--chain-length", type=int, help="length of the chain case (default 100)")
+    parser.add_argument("--deadline", type=float, help="the kit's limit per case in seconds (default 300)")
     parser.epilog = "Arguments after -- go to pytest, e.g. -- -k diamond -x."
     argv = sys.argv[1:] if argv is None else list(argv)
     pytest_args = argv[argv.index("--") + 1:] if "--" in argv else []
@@ -36,8 +39,14 @@ def main(argv: list[str] | None = None) -> int:
         options[key] = _value(text)
     os.environ["FLOWMILL_CONFORMANCE_BACKEND"] = args.backend
     os.environ["FLOWMILL_CONFORMANCE_OPTIONS"] = repr(options)
+    os.environ["FLOWMILL_CONFORMANCE_SIZES"] = repr({name: value for name, value in (
+        ("fan_out_width", args.fan_out_width), ("chain_length", args.chain_length),
+        ("deadline_seconds", args.deadline)) if value is not None})
     here = os.path.dirname(__file__)
-    return pytest.main([os.path.join(here, "_by_name.py"), "-p", "no:cacheprovider", *pytest_args])
+    # -c os.devnull: the configuration of whatever project the shell is in (its
+    # setup.cfg's addopts, timeout, testpaths) must not change the kit's run.
+    return pytest.main([os.path.join(here, "_by_name.py"), "-c", os.devnull, "--rootdir", here,
+                        "-p", "no:cacheprovider", *pytest_args])
 
 
 if __name__ == "__main__":

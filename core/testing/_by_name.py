@@ -13,6 +13,7 @@ from ._suite import ConformanceSuite
 
 
 _OPTIONS: dict[str, Any] = ast.literal_eval(os.environ.get("FLOWMILL_CONFORMANCE_OPTIONS", "{}"))
+_SIZES: dict[str, Any] = ast.literal_eval(os.environ.get("FLOWMILL_CONFORMANCE_SIZES", "{}"))
 
 
 def _names_a_mode(backend: str, options: dict[str, Any]) -> bool:
@@ -23,13 +24,17 @@ def _names_a_mode(backend: str, options: dict[str, Any]) -> bool:
 class TestBackendByName(ConformanceSuite):
     backend = os.environ.get("FLOWMILL_CONFORMANCE_BACKEND", "")
     per_mode = not _names_a_mode(backend, _OPTIONS)
+    fan_out_width = _SIZES.get("fan_out_width", ConformanceSuite.fan_out_width)
+    chain_length = _SIZES.get("chain_length", ConformanceSuite.chain_length)
+    deadline_seconds = _SIZES.get("deadline_seconds", ConformanceSuite.deadline_seconds)
 
     @pytest.fixture
     def run_options(self) -> dict[str, Any]:
         return dict(_OPTIONS)
 
     def node_plugin_args(self) -> dict[str, Any] | None:
-        if not self.has_options():
-            return None
-        pytest.skip("the per-node plugin_args case needs a ConformanceSuite subclass that overrides "
-                    "node_plugin_args and check_node_plugin_args")
+        try:
+            return super().node_plugin_args()
+        except NotImplementedError:
+            pytest.skip("the per-node plugin_args case needs a ConformanceSuite subclass that overrides "
+                        "node_plugin_args and check_node_plugin_args")

@@ -29,6 +29,7 @@ import pytest
 
 from .._errors import PluginError, WorkflowError
 from ..contract.manager import find_backend
+from ..contract.options import merge_policy, option_fields, option_hints
 from ..contract.types import Capabilities
 from ..execution.result import RunResult
 from ..execution.runner import STOP
@@ -224,6 +225,9 @@ class PolicyCases:
         :meth:`check_node_plugin_args`."""
         if not self.has_options():
             return None
+        run_only = self.run_only_options()
+        if len(run_only) == len(option_fields(find_backend(self.backend)[0].options)):
+            return {run_only[0]: None}
         raise NotImplementedError(f"backend {self.backend!r} has options: override node_plugin_args and "
                                   "check_node_plugin_args in its ConformanceSuite subclass")
 
@@ -231,10 +235,20 @@ class PolicyCases:
         backend, _ = find_backend(self.backend)
         return bool(getattr(backend.options, "__dataclass_fields__", None))
 
+    def run_only_options(self) -> list[str]:
+        """The backend's options declared ``metadata={"merge": "run-only"}``."""
+        schema = find_backend(self.backend)[0].options
+        hints = option_hints(schema, self.backend)
+        return [name for name, f in option_fields(schema).items() if merge_policy(f, hints[name]) == "run-only"]
+
     def check_node_plugin_args(self, outcome: RunResult | BaseException, tmp_path: Path) -> None:
         """Assert that the node's options reached the executor (or were refused up
-        front, naming the node, by a backend whose options apply to the whole run)."""
-        raise NotImplementedError
+        front, naming the node, by a backend whose options apply to the whole run:
+        what this default checks when every option is run-only)."""
+        assert isinstance(outcome, PluginError), outcome
+        assert f"node 'left' plugin_args for backend {self.backend!r}: " in str(outcome)
+        assert "apply to the whole run and cannot be set per node" in str(outcome)
+        assert not (tmp_path / "diamond" / "top" / store.RESULT).exists()
 
     def test_node_plugin_args_reach_the_executor(self, tmp_path: Path, options: dict[str, Any]) -> None:
         from ._workflows import diamond

@@ -29,7 +29,9 @@ from ..contract.manager import find_backend, register, unregister
 from ..execution.result import RunResult
 from ..store import results as store
 from ..workflow.workflow import Workflow
+from . import _declaration
 from . import _workflows as battery
+from ._deadline import Deadline
 from ._events import BrokenObserver, EventLog
 from ._policy import PolicyCases
 
@@ -43,12 +45,20 @@ class ConformanceSuite(PolicyCases):
     fan_out_width: int = 200
     chain_length: int = 100
     per_mode: bool = False
+    deadline_seconds: float = 300.0
+    """The kit's own limit per case: past it the case fails naming what was in flight
+    (raise it for a scheduler whose queue takes minutes)."""
 
     def pytest_generate_tests(self, metafunc: pytest.Metafunc) -> None:
         """With ``per_mode``, each case runs once per mode of the backend."""
         if self.per_mode and "mode_options" in metafunc.fixturenames:
             modes = find_backend(self.backend)[0].modes
             metafunc.parametrize("mode_options", list(modes.values()), ids=list(modes))
+
+    @pytest.fixture(autouse=True)
+    def deadline(self) -> Iterator[Deadline]:
+        with Deadline(self.backend, self.deadline_seconds) as deadline:
+            yield deadline
 
     @pytest.fixture
     def run_options(self) -> dict[str, Any]:
@@ -73,6 +83,12 @@ class ConformanceSuite(PolicyCases):
     def run(self, wf: Workflow, options: dict[str, Any]) -> RunResult:
         assert self.backend, "set `backend = NAME` on the ConformanceSuite subclass"
         return wf.run(plugin=self.backend, **options)
+
+    def test_declaration(self, tmp_path: Path, options: dict[str, Any]) -> None:
+        """Options, types, defaults, help, contract version, modes, and the executor
+        built for these options (see ``flowmill plugins --check``)."""
+        found = _declaration.findings(self.backend, options, tmp_path)
+        assert not found, "\n".join(found)
 
     def test_diamond(self, tmp_path: Path, options: dict[str, Any], events: EventLog) -> None:
         res = self.run(battery.diamond(tmp_path), options)

@@ -63,7 +63,8 @@ class Node:
     ``outputs`` names what the function returns (default ``["out"]``); ``version`` is
     folded into the cache key, for changes the source text does not show (a new
     release of a library the function calls). ``plugin_args`` are backend options for
-    this node only, merged over the run's (see :func:`merge_node_options`);
+    this node only, merged over the run's option by option (appended, replaced, or
+    refused for an option that applies to the whole run: see :func:`merge_node_options`);
     ``resources`` states what the node needs (cpus, mem_gb, walltime).
     """
 

@@ -24,10 +24,11 @@ class TestRuffus(ConformanceSuite):
         return {"n_procs": 1}
 
     def check_node_plugin_args(self, outcome: RunResult | BaseException, tmp_path: Path) -> None:
-        """Ruffus schedules the graph as one pipeline: a node's own n_procs is refused
-        up front, naming the node, before anything runs."""
+        """Ruffus schedules the graph as one pipeline: its options are run-only, so a
+        node's own n_procs is refused up front, naming the node, before anything runs."""
         assert isinstance(outcome, PluginError)
-        assert "node(s) left set ruffus options in plugin_args" in str(outcome)
+        assert ("node 'left' plugin_args for backend 'ruffus': n_procs apply to the whole run and cannot be set "
+                "per node") in str(outcome)
         assert not (tmp_path / "diamond" / "top" / "result.pkl").exists()
 
 

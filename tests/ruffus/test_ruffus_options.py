@@ -53,8 +53,8 @@ def test_node_cannot_set_run_wide_options(tmp_path: Path) -> None:
     wf.get_node("left").plugin_args = {"n_procs": 1}
     with pytest.raises(flowmill.PluginError) as info:
         wf.run(plugin="ruffus")
-    assert "node(s) left set ruffus options in plugin_args" in str(info.value)
-    assert "Pass them to wf.run() instead" in str(info.value)
+    assert str(info.value) == ("node 'left' plugin_args for backend 'ruffus': n_procs apply to the whole run and "
+                               "cannot be set per node: pass them to wf.run() instead")
     assert not (tmp_path / "diamond" / "top" / "result.pkl").exists()
 
 

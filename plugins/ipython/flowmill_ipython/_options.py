@@ -14,21 +14,29 @@ class IPythonOptions:
     starts a temporary local one of ``n_engines`` engines for the run."""
 
     profile: str | None = field(default=None, metadata={
+        "merge": "run-only",
         "help": "IPython profile whose cluster to use (as in `ipcluster start --profile NAME`)"})
     profile_dir: str | None = field(default=None, metadata={
+        "merge": "run-only",
         "help": "profile directory whose cluster to use (as in `ipcluster start --profile-dir DIR`)"})
     cluster_id: str | None = field(default=None, metadata={
+        "merge": "run-only",
         "help": "cluster id within the profile (as in `ipcluster start --cluster-id ID`)"})
     url_file: str | None = field(default=None, metadata={
+        "merge": "run-only",
         "help": "the controller's connection file (security/ipcontroller-client.json of its profile)"})
     n_engines: int | None = field(default=None, metadata={
+        "merge": "run-only",
         "help": "engines of the temporary local cluster started when no cluster is named or running "
                 "(default: number of cores)"})
     connect_timeout: float = field(default=10.0, metadata={
+        "merge": "run-only",
         "help": "seconds to reach the controller before reporting it unreachable"})
     engine_timeout: float = field(default=60.0, metadata={
+        "merge": "run-only",
         "help": "seconds to wait for engines to register (a starting cluster) before giving up"})
     tasks_per_engine: int = field(default=4, metadata={
+        "merge": "run-only",
         "help": "tasks kept queued per engine, hiding the controller's round trip (1 when the run has "
                 "a timeout, so a node's clock starts when it can run)"})
 

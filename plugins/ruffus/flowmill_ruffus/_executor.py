@@ -35,7 +35,6 @@ class RuffusExecutor:
 
     def run_graph(self, graph: api.ExecutionGraph, options: Mapping[str, Any],
                   events: api.GraphEvents) -> Sequence[str]:
-        self._refuse_node_options(options)
         link = LocalLink(graph.jobs, events, self._context.started, self._details)
         self._links.append(link)
         sandboxed = self._options.mode == "multiprocess" and not self._options.dry_run
@@ -58,14 +57,6 @@ class RuffusExecutor:
                 server.close()
                 release_sandbox()
         return []
-
-    def _refuse_node_options(self, options: Mapping[str, Any]) -> None:
-        differing = sorted(job_id for job_id, node_options in options.items() if node_options != self._options)
-        if differing:
-            raise api.PluginError(
-                f"node(s) {', '.join(differing[:5])} set ruffus options in plugin_args, but Ruffus schedules the "
-                "whole graph as one pipeline: n_procs, mode, printout, flowchart and dry_run apply to the run. "
-                "Pass them to wf.run() instead")
 
     def _report_lost(self, graph: api.ExecutionGraph, events: api.GraphEvents,
                      error: RethrownJobError) -> None:

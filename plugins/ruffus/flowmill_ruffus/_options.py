@@ -22,14 +22,19 @@ class RuffusOptions:
     """
 
     n_procs: int = field(default=os.cpu_count() or 1, metadata={
+        "merge": "run-only",
         "help": "jobs Ruffus runs at once (its multiprocess= or multithread= argument)"})
     mode: Literal["multiprocess", "multithread"] = field(default="multiprocess", metadata={
+        "merge": "run-only",
         "help": "run jobs in a pool of worker processes, or of threads of the driver process"})
     printout: str | None = field(default=None, metadata={
+        "merge": "run-only",
         "help": "write Ruffus' pipeline_printout of the tasks and jobs it will run to this file ('-': stdout)"})
     flowchart: str | None = field(default=None, metadata={
+        "merge": "run-only",
         "help": "write Ruffus' flowchart of the pipeline to this file (.dot, or .svg/.png/.jpg/.ps with Graphviz)"})
     dry_run: bool = field(default=False, metadata={
+        "merge": "run-only",
         "help": "build the pipeline and write printout/flowchart, but run nothing (nodes to run stay pending)"})
 
     def __post_init__(self) -> None:
