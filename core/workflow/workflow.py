@@ -39,11 +39,21 @@ class Workflow:
 
     def __init__(self, name: str, base_dir: str | os.PathLike[str] | None = None) -> None:
         self.name = check_name("workflow", name)
-        self.base_dir = Path(base_dir) if base_dir is not None else None
+        self.base_dir = base_dir
         self._elements: dict[str, Element] = {}
         self._connections: list[tuple[Element, str, Element, str]] = []
         self._targets: dict[tuple[int, str], tuple[Element, str]] = {}
         self.workflow: Workflow | None = None
+
+    @property
+    def base_dir(self) -> Path | None:
+        """Where results live (``None``: the current directory at run time). nipype
+        users assign it after construction, often a str: it is kept as a Path."""
+        return self._base_dir
+
+    @base_dir.setter
+    def base_dir(self, value: "str | os.PathLike[str] | None") -> None:
+        self._base_dir = Path(value) if value is not None else None
 
     def add_nodes(self, elements: Iterable[Element]) -> None:
         for element in elements:
