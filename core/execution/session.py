@@ -90,6 +90,19 @@ def check_picklable(graph: ExecutionGraph, backend: Backend) -> None:
                                       "processes. Pass a path or plain data instead") from None
 
 
+def refuse_oversized(graph: ExecutionGraph, backend: Backend, capabilities: Capabilities) -> None:
+    """A node asking more cores or memory than the backend has for one job would wait
+    forever: refuse it now, by name."""
+    for job in graph:
+        cpus, mem_gb = job.resources.cpus, job.resources.mem_gb
+        if capabilities.cpus is not None and cpus is not None and cpus > capabilities.cpus:
+            raise ValidationError(f"node {job.id!r} asks for resources['cpus']={cpus}, but backend "
+                                  f"{backend.name!r} has {capabilities.cpus} for one job (its n_procs)")
+        if capabilities.mem_gb is not None and mem_gb is not None and mem_gb > capabilities.mem_gb:
+            raise ValidationError(f"node {job.id!r} asks for resources['mem_gb']={mem_gb:g}, but backend "
+                                  f"{backend.name!r} has {capabilities.mem_gb:g} GiB for one job (its memory_gb)")
+
+
 UNSUPPORTED_FIX = {
     "timeout": "drop timeout, or use a backend or mode that can stop a running node",
     "max_jobs": "drop max_jobs, or use a mode in which the core submits job by job",
@@ -126,6 +139,7 @@ class Session:
     def run(self, graph: ExecutionGraph) -> RunResult:
         backend = self.backend
         per_node = node_options(graph, backend, self.backend_options)
+        refuse_oversized(graph, backend, self.capabilities)
         if self.capabilities.needs_pickle:
             check_picklable(graph, backend)
         self.workflow_dir.mkdir(parents=True, exist_ok=True)
