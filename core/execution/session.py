@@ -24,6 +24,7 @@ from ..contract.options import (
 from ..contract.runinfo import RunInfo
 from ..contract.states import NodeState
 from ..contract.types import Backend, Capabilities, GraphExecutor, RunContext
+from .aliases import resolve_plugin, translate_nipype_keys
 from .graph import ExecutionGraph
 from .graph_level import GraphLevelDriver
 from .job_level import JobLevelDriver
@@ -41,8 +42,24 @@ def split_options(backend: Backend, values: Mapping[str, Any]) -> tuple[RunOptio
     where = f"backend {backend.name!r}"
     run_options = build_options(RunOptions, {**backend.run_defaults, **run_values}, where,
                                 also_valid=(backend.options,))
+    refuse_foreign(backend, backend_values)
     backend_options = build_options(backend.options, backend_values, where, also_valid=(RunOptions,))
     return run_options, backend_options
+
+
+def refuse_foreign(backend: Backend, values: Mapping[str, Any]) -> None:
+    """Options of other backends given to this one (nipype's MultiProc ``n_procs`` on
+    linear, which nipype ignores) are refused up front, naming the backends that take
+    them, since the user most likely meant to run there."""
+    own = set(option_fields(backend.options))
+    takers: dict[str, list[str]] = {}
+    for name, (other, _) in sorted(installed_backends().items()):
+        for key in set(option_fields(other.options)) & (set(values) - own):
+            takers.setdefault(key, []).append(name)
+    if takers:
+        raise PluginError("; ".join(f"backend {backend.name!r} has no option {key!r}, an option of backend(s) "
+                                    + ", ".join(repr(name) for name in names)
+                                    + f": run with plugin={names[0]!r} to use it" for key, names in sorted(takers.items())))
 
 
 def node_options(graph: ExecutionGraph, backend: Backend, run_backend_options: Any) -> dict[str, Any]:
@@ -129,8 +146,11 @@ class Session:
 
     def __init__(self, workflow_name: str, base_dir: "str | os.PathLike[str] | None", plugin: str,
                  values: Mapping[str, Any]) -> None:
-        self.backend, self.plugin = find_backend(plugin)
-        self.run_options, self.backend_options = split_options(self.backend, values)
+        name, mode = resolve_plugin(plugin, installed_backends())
+        self.backend, self.plugin = find_backend(name)
+        own = {*option_fields(RunOptions), *option_fields(self.backend.options)}
+        self.run_options, self.backend_options = split_options(
+            self.backend, {**mode, **translate_nipype_keys(values, own)})
         self.capabilities = self.backend.capabilities_for(self.backend_options)
         refuse_unsupported(self.backend, self.capabilities, self.run_options)
         self.workflow_name = workflow_name
