@@ -39,10 +39,11 @@ if TYPE_CHECKING:
         CommandTask,
         CommandTimeout,
     )
+    from .workflow.identity import IdentityNode
     from .workflow.mapping import JoinNode, MapNode
     from .workflow.node import Node
     from .workflow.task import MANDATORY, Task
-    from .workflow.workflow import Workflow
+    from .workflow.workflow import ExpandedGraph, Workflow
 
 _EXPORTS = {
     "CommandError": ".workflow.command",
@@ -50,10 +51,12 @@ _EXPORTS = {
     "CommandNode": ".workflow.command",
     "CommandTask": ".workflow.command",
     "CommandTimeout": ".workflow.command",
+    "ExpandedGraph": ".workflow.workflow",
     "Expansion": ".execution.result",
     "FailedNode": "._errors",
     "File": ".store.files",
     "FlowmillError": "._errors",
+    "IdentityNode": ".workflow.identity",
     "JoinNode": ".workflow.mapping",
     "MANDATORY": ".workflow.task",
     "MapNode": ".workflow.mapping",
