@@ -39,6 +39,7 @@ if TYPE_CHECKING:
         CommandTask,
         CommandTimeout,
     )
+    from .workflow.files_io import SelectFiles, Sink
     from .workflow.identity import IdentityNode
     from .workflow.mapping import JoinNode, MapNode
     from .workflow.node import Node
@@ -68,6 +69,8 @@ _EXPORTS = {
     "RunInfo": ".contract.runinfo",
     "RunOptions": ".contract.options",
     "RunResult": ".execution.result",
+    "SelectFiles": ".workflow.files_io",
+    "Sink": ".workflow.files_io",
     "Task": ".workflow.task",
     "ValidationError": "._errors",
     "Workflow": ".workflow.workflow",
