@@ -5,6 +5,7 @@ expanded graph."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -184,3 +185,21 @@ def test_a_workflow_cannot_contain_itself_through_another() -> None:
     outer.add_nodes([inner])
     with pytest.raises(ValidationError, match="cannot contain itself"):
         inner.add_nodes([outer])
+
+
+def pid(x: int) -> int:
+    return os.getpid()
+
+
+def test_run_without_submitting_runs_in_the_driver(tmp_path: Path) -> None:
+    wf = Workflow("driver", base_dir=tmp_path)
+    here = Node(pid, name="here", run_without_submitting=True)
+    here.inputs.x = 1
+    away = Node(pid, name="away")
+    wf.connect(here, "out", away, "x")
+    passing = IdentityNode(["value"], name="passing")
+    wf.connect(away, "out", passing, "value")
+    res = wf.run(plugin="multiproc", n_procs=1)
+    assert res["here"].out == os.getpid() != res["away"].out
+    assert res["passing"].value == res["away"].out
+    assert sorted(res.executed) == ["away", "here", "passing"]

@@ -45,16 +45,18 @@ class Job:
     ``hash`` is the cache key when the driver could compute it before dispatch (all
     upstream results known); otherwise the job computes it itself when it runs.
     ``token`` identifies the run that submitted it, so the driver can tell a result
-    this run produced from one it found cached.
+    this run produced from one it found cached. ``in_driver``: a job-level run executes
+    it in the driver instead of submitting it (nipype's ``run_without_submitting``).
     """
 
     __slots__ = ("id", "dir", "task", "inputs", "refs", "version", "hash_method", "resources",
-                 "plugin_args", "hash", "token", "group")
+                 "plugin_args", "hash", "token", "group", "in_driver")
 
     def __init__(self, id: str, dir: Path, task: Task, inputs: dict[str, Any],
                  refs: dict[str, "Ref | list[Ref]"], *, version: str | None = None,
                  hash_method: HashMethod = "content", resources: Resources | None = None,
-                 plugin_args: dict[str, Any] | None = None, group: str | None = None) -> None:
+                 plugin_args: dict[str, Any] | None = None, group: str | None = None,
+                 in_driver: bool = False) -> None:
         self.id = id
         self.dir = Path(dir)
         self.task = task
@@ -67,6 +69,7 @@ class Job:
         self.hash: str | None = None
         self.token: str | None = None
         self.group = group
+        self.in_driver = in_driver
 
     def __getstate__(self) -> dict[str, Any]:
         return {slot: getattr(self, slot) for slot in self.__slots__}

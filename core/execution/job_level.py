@@ -13,7 +13,7 @@ import logging
 from collections import deque
 
 from ..contract.states import Verdict
-from ..contract.types import JobExecutor
+from ..contract.types import Completion, JobExecutor
 from .job import Job
 from .runner import Runner
 
@@ -64,6 +64,8 @@ class JobLevelDriver:
             for job_id in self._take_batch():
                 if runner.blocked(job_id) or runner.try_cache(self.jobs[job_id]):
                     self._finish(job_id)
+                elif self.jobs[job_id].in_driver:
+                    self._run_here(self.jobs[job_id])
                 else:
                     submit.append(self.jobs[job_id])
             for job in submit:
@@ -73,6 +75,17 @@ class JobLevelDriver:
                 self.executor.submit_batch(submit, runner.node_options[submit[0].id])  # type: ignore[attr-defined]
             elif submit:
                 self.executor.submit(submit[0], runner.node_options[submit[0].id])
+
+    def _run_here(self, job: Job) -> None:
+        """Run a job in the driver, now: a node too small to be worth a submission
+        (nipype's ``run_without_submitting``, e.g. a pass-through node)."""
+        runner = self.runner
+        runner.submitted(job)
+        runner.job_started(job.id)
+        job.execute()
+        runner.drain_started()
+        runner.complete(Completion(job.id))
+        self._finish(job.id)
 
     def _take_batch(self) -> list[str]:
         """The next ready job, with every ready sibling of the same MapNode when the

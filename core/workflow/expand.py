@@ -326,6 +326,7 @@ class Expander:
             self._map_jobs(path, job_id, job_dir, node, task, inputs, refs, parents, resources)
             return
         self._add(Job(job_id, job_dir, task, _checked(path, node.task, inputs), refs, version=node.cache_version(),
+                      in_driver=node.run_without_submitting,
                       hash_method=self.hash_method, resources=resources, plugin_args=node.plugin_args), parents)
 
     def _identify(self, path: str, plan: Plan, ctx: Ctx, ctx_map: Mapping[str, int]) -> tuple[str, Path]:
@@ -383,7 +384,8 @@ class Expander:
         if connected and elementwise is None:
             inputs.update(_checked(path, node.task, {k: v for k, v in inputs.items() if k not in node.iterfield}))
             self._add(Job(job_id, job_dir, MapTask(job_id, task, node.iterfield, node.nested, self.hash_method),
-                          inputs, refs, version=node.cache_version(), hash_method=self.hash_method, resources=resources,
+                          inputs, refs, version=node.cache_version(), in_driver=node.run_without_submitting,
+                          hash_method=self.hash_method, resources=resources,
                           plugin_args=node.plugin_args), parents)
         else:
             self._expand_map(job_id, job_dir, node, inputs, refs, parents, resources, elementwise or {})
@@ -432,7 +434,8 @@ class Expander:
             child_inputs = _checked(f"{job_id}#{index}", node.task, {**fixed, **item})
             child_refs = {**shared_refs, **{field: upstream[index] for field, upstream in elementwise.items()}}
             child = element_job(job_id, job_dir, index, node.task, child_inputs, child_refs,
-                                version=node.cache_version(), hash_method=self.hash_method, resources=resources,
+                                version=node.cache_version(), in_driver=node.run_without_submitting,
+                                hash_method=self.hash_method, resources=resources,
                                 plugin_args=node.plugin_args, group=job_id)
             self._add(child, shared_parents + [upstream[index].job_id for upstream in elementwise.values()])
             children.append(child.id)

@@ -38,5 +38,7 @@ def IdentityNode(fields: Sequence[str], name: str, **kwargs: Any) -> Node:
     """A node whose outputs are its inputs (``fields``), for a nested workflow's
     ``inputnode`` and ``outputnode``: the outer workflow connects to
     ``"inner.inputnode.subject"`` and from ``"inner.outputnode.mask"``, whatever
-    nodes the inner one uses. Accepts the keywords of :class:`Node` (iterables...)."""
-    return Node(IdentityTask(fields), name=name, **kwargs)
+    nodes the inner one uses. Accepts the keywords of :class:`Node` (iterables...).
+    Like nipype's, it runs in the driver (``run_without_submitting``) unless told
+    otherwise: a cluster job for a pass-through would cost seconds."""
+    return Node(IdentityTask(fields), name=name, **{"run_without_submitting": True, **kwargs})

@@ -70,7 +70,9 @@ class Node:
     ``resources`` states what the node needs (cpus, mem_gb, walltime); nipype's
     ``n_procs=`` and ``mem_gb=`` keywords are its cpus and mem_gb. ``overwrite=True``
     runs the node on every run, whatever the cache holds (its dependants still reuse
-    their results when its outputs did not change).
+    their results when its outputs did not change). ``run_without_submitting=True``
+    runs it in the driver on job-level backends, for a node too small to be worth a
+    job of its own (graph-level backends schedule every node themselves).
     """
 
     def __init__(self, func: "Callable[..., Any] | Task", name: str | None = None,
@@ -78,6 +80,7 @@ class Node:
                  plugin_args: Mapping[str, Any] | None = None,
                  resources: "Mapping[str, Any] | Resources | None" = None,
                  n_procs: int | None = None, mem_gb: float | None = None, overwrite: bool = False,
+                 run_without_submitting: bool = False,
                  iterables: Any = None, synchronize: bool = False, itersource: Any = None) -> None:
         if callable(func) and not hasattr(func, "input_defaults"):
             if name is None:
@@ -98,6 +101,7 @@ class Node:
         self.plugin_args: dict[str, Any] = dict(plugin_args or {})
         self.resources = _with_nipype_keywords(self.name, resources, n_procs, mem_gb)
         self.overwrite = overwrite
+        self.run_without_submitting = run_without_submitting
         self.iterables = iterables
         self.synchronize = synchronize
         self.itersource = itersource
