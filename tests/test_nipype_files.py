@@ -15,8 +15,8 @@ def measure(scan: File) -> int:
 
 
 def report(scan: File, size: int) -> File:
-    """Writes report.txt in the node's directory (its working directory)."""
-    out = Path("report.txt").absolute()
+    """Writes report.txt beside the scan."""
+    out = Path(scan).parent / "report.txt"
     out.write_text(f"{Path(scan).name}: {size}\n")
     return File(out)
 
