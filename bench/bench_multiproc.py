@@ -6,6 +6,9 @@ contenders' order rotating every round) so that all see the same machine load:
   the per-node overhead of the engine (scheduling, pickling, result files);
 * sleep: 16 independent nodes sleeping 0.5 s on 2 workers; ideal 4.00 s.
 
+The ``linear`` backend (one node after another in the driver) is the reference for
+the fan-out's per-node cost; its sleep figure is the serial 8 s.
+
     python bench/bench_multiproc.py [--rounds 5] [--width 1000]
                                     [--nipype-python PY] [--nipype-width 200]
 
@@ -30,14 +33,15 @@ N_PROCS = 2
 SLEEPERS, NAP = 16, 0.5
 
 
-def nap(x: int, seconds: float = NAP) -> int:
+def nap(x, seconds):
+    """Sleep; self-contained, since nipype's Function runs its source text anew."""
     import time
 
     time.sleep(seconds)
     return x
 
 
-def inc(x: int) -> int:
+def inc(x):
     return x + 1
 
 
@@ -45,14 +49,15 @@ def flowmill_run(backend: str, workload: str, width: int, base_dir: str) -> tupl
     from flowmill import Node, Workflow
     from flowmill.testing._workflows import fan_out
 
-    options = {"n_procs": N_PROCS} | ({"mode": "multiprocess"} if backend == "ruffus" else {})
+    options = {"linear": {}, "multiproc": {"n_procs": N_PROCS},
+               "ruffus": {"n_procs": N_PROCS, "mode": "multiprocess"}}[backend]
     if workload == "fanout":
         wf, nodes = fan_out(Path(base_dir), width), width + 1
     else:
         wf, nodes = Workflow("sleep", base_dir=base_dir), SLEEPERS
         for i in range(SLEEPERS):
             node = Node(nap, name=f"sleep{i}")
-            node.inputs.x = i
+            node.inputs.x, node.inputs.seconds = i, NAP
             wf.add_nodes([node])
     start = time.perf_counter()
     wf.run(plugin=backend, **options)
@@ -112,7 +117,7 @@ def main() -> None:
         contender, workload, width, base_dir = args.child
         child(contender, workload, int(width), base_dir)
         return
-    contenders = {"multiproc": (sys.executable, args.width), "ruffus": (sys.executable, args.width)}
+    contenders = {name: (sys.executable, args.width) for name in ("multiproc", "ruffus", "linear")}
     if args.nipype_python:
         contenders["nipype"] = (args.nipype_python, args.nipype_width)
     figures: dict[tuple[str, str], list[dict[str, float]]] = {}

@@ -18,7 +18,7 @@ import pytest
 from flowmill import Node, ValidationError, Workflow
 from flowmill_multiproc import MultiProcOptions
 
-from ._nodes import most_at_once, span, sleeper
+from ._nodes import most_at_once, span
 
 
 def fan(tmp_path: Path, width: int, seconds: float, resources: dict | None = None) -> tuple[Workflow, Path]:
