@@ -203,3 +203,15 @@ def test_run_without_submitting_runs_in_the_driver(tmp_path: Path) -> None:
     assert res["here"].out == os.getpid() != res["away"].out
     assert res["passing"].value == res["away"].out
     assert sorted(res.executed) == ["away", "here", "passing"]
+
+
+def test_workflow_inputs_reach_nested_nodes(tmp_path: Path) -> None:
+    inner = Workflow("inner")
+    inner.connect(IdentityNode(["subject"], name="inputnode"), "subject", Node(inc, name="step"), "x")
+    outer = Workflow("outer", base_dir=tmp_path)
+    outer.add_nodes([inner])
+    outer.inputs.inner.inputnode.subject = 41
+    assert outer.run()["inner.step"].out == 42
+    assert "inner" in dir(outer.inputs)
+    with pytest.raises(ValidationError, match="has no node 'nosuch'"):
+        outer.inputs.nosuch

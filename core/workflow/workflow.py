@@ -58,6 +58,13 @@ class Workflow:
         self._targets: dict[tuple[int, str], tuple[Element, str]] = {}
 
     @property
+    def inputs(self) -> "WorkflowInputs":
+        """nipype's ``wf.inputs.<node>.<field> = value``: the inputs of this workflow's
+        nodes by name, and of nested workflows' nodes through their names
+        (``outer.inputs.inner.inputnode.subject = "s1"``)."""
+        return WorkflowInputs(self)
+
+    @property
     def base_dir(self) -> Path | None:
         """Where results live (``None``: the current directory at run time). nipype
         users assign it after construction, often a str: it is kept as a Path."""
@@ -239,6 +246,23 @@ class Workflow:
 
     def __repr__(self) -> str:
         return f"Workflow({self.name!r}, {len(self._elements)} elements)"
+
+
+class WorkflowInputs:
+    """Attribute access to the inputs of a workflow's elements; see :attr:`Workflow.inputs`."""
+
+    __slots__ = ("_workflow",)
+
+    def __init__(self, workflow: Workflow) -> None:
+        self._workflow = workflow
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return self._workflow.get_node(name).inputs
+
+    def __dir__(self) -> list[str]:
+        return sorted(self._workflow._elements)
 
 
 def _connections_of(args: tuple[Any, ...]) -> Iterator[tuple[Element, Any, Element, str]]:
