@@ -68,7 +68,8 @@ def test_sgegraph_is_the_sge_backend_in_graph_mode(tmp_path: Path) -> None:
     session = Session("w", tmp_path, "SGEGraph", {"qsub_args": "-q short"})
     assert session.backend.name == "sge"
     assert session.backend_options.graph is True and session.backend_options.qsub_args == "-q short"
-    assert Session("w", tmp_path, "sge", {}).backend_options.graph is False
+    assert Session("w", tmp_path, "SGE", {}).backend_options.graph is False
+    assert Session("w", tmp_path, "IPython", {}).backend.name == "ipython"
 
 
 @pytest.mark.parametrize("plugin, args, message", [
