@@ -17,7 +17,7 @@ def inc(x: int) -> int:
     return x + 1
 
 
-def add(x: int, y: int) -> int:
+def plus(x: int, y: int) -> int:
     return x + y
 
 
@@ -101,7 +101,7 @@ def test_identity_nodes_give_a_nested_workflow_inputs_and_outputs(tmp_path: Path
     inner = Workflow("inner")
     inputnode = IdentityNode(["x", "y"], name="inputnode")
     outputnode = IdentityNode(["total"], name="outputnode")
-    summed = Node(add, name="summed")
+    summed = Node(plus, name="summed")
     inner.connect([(inputnode, summed, [("x", "x"), ("y", "y")]), (summed, outputnode, [("out", "total")])])
     outer = Workflow("outer", base_dir=tmp_path)
     source = Node(inc, name="source")
@@ -113,7 +113,7 @@ def test_identity_nodes_give_a_nested_workflow_inputs_and_outputs(tmp_path: Path
 
 
 def test_run_one_node(tmp_path: Path) -> None:
-    node = Node(add, name="alone")
+    node = Node(plus, name="alone")
     node.inputs.x, node.inputs.y = 2, 3
     outputs = node.run(base_dir=tmp_path)
     assert outputs.out == 5 and node.result is outputs

@@ -23,7 +23,7 @@ def inc(x: int) -> int:
     return x + 1
 
 
-def add(x: int, y: int) -> int:
+def plus(x: int, y: int) -> int:
     return x + y
 
 
@@ -58,7 +58,7 @@ def test_synchronize_unequal_lengths_is_refused_before_running(tmp_path: Path) -
 def itersourced(tmp_path: Path, table: dict) -> Workflow:
     wf = Workflow("isrc", base_dir=tmp_path)
     a = Node(pair, name="a", iterables=[("x", [1, 2]), ("y", [10, 20])], synchronize=True)
-    b = Node(add, name="b", itersource=("a", ("x", "y")), iterables=[("y", table)])
+    b = Node(plus, name="b", itersource=("a", ("x", "y")), iterables=[("y", table)])
     wf.connect(a, ("out", first), b, "x")
     return wf
 
@@ -83,7 +83,7 @@ def test_itersource_value_without_entry_is_refused_before_running(tmp_path: Path
 def test_itersource_field_that_is_not_an_iterable_is_named(tmp_path: Path) -> None:
     wf = Workflow("isrc", base_dir=tmp_path)
     a = Node(ident, name="a", iterables=("x", [1, 2]))
-    b = Node(add, name="b", itersource=("a", ("x", "z")), iterables=[("y", {})])
+    b = Node(plus, name="b", itersource=("a", ("x", "z")), iterables=[("y", {})])
     wf.connect(a, "out", b, "x")
     with pytest.raises(ValidationError, match=r"itersource field\(s\) \['z'\] are not iterables of 'a'"):
         wf.run()
