@@ -9,16 +9,45 @@ fresh ``python`` spends a third of a second starting up before its first job.
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import threading
 from multiprocessing.connection import Connection
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Sequence
 
 import cloudpickle
 
 import flowmill.backend as api
 
 from ._worker import serve
+
+
+def _fork_worker(job_in: int, reply_out: int, close: Sequence[int]) -> int:
+    """Fork a worker serving the pipes ``job_in`` and ``reply_out``; its pid.
+
+    Never from the main thread: Python runs its at-fork callbacks (logging's lock
+    release) in the forking thread, and a Ctrl-C arriving then would raise inside
+    one, where Python swallows it. Signal handlers run in the main thread only, so a
+    fork from another thread leaves the interrupt to be raised where the driver can
+    act on it."""
+    if threading.current_thread() is threading.main_thread():
+        forked: list[int] = []
+        helper = threading.Thread(target=lambda: forked.append(_fork_worker(job_in, reply_out, close)))
+        helper.start()
+        try:
+            helper.join()
+        finally:
+            helper.join()  # an interrupted join still waits the milliseconds of the fork
+        return forked[0]
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:
+        for fd in close:
+            os.close(fd)
+        os.setsid()
+        serve(Connection(job_in, writable=False), Connection(reply_out, readable=False))
+    return pid
 
 
 class WorkerProcess:
@@ -36,16 +65,15 @@ class WorkerProcess:
                  on_exit: Callable[["WorkerProcess", int], None], inherited: Iterable[int]) -> None:
         job_in, job_out = os.pipe()
         reply_in, reply_out = os.pipe()
-        sys.stdout.flush()
-        sys.stderr.flush()
-        self.pid = os.fork()
-        if self.pid == 0:
-            for fd in (job_out, reply_in, *inherited):
+        try:
+            self.pid = _fork_worker(job_in, reply_out, (job_out, reply_in, *inherited))
+        except BaseException:
+            for fd in (job_out, reply_in):  # a worker forked meanwhile sees its lifeline close
                 os.close(fd)
-            os.setsid()
-            serve(Connection(job_in, writable=False), Connection(reply_out, readable=False))
-        os.close(job_in)
-        os.close(reply_out)
+            raise
+        finally:
+            os.close(job_in)
+            os.close(reply_out)
         self._jobs = Connection(job_out, readable=False)
         self._replies = Connection(reply_in, writable=False)
         self._on_done = on_done
@@ -69,7 +97,14 @@ class WorkerProcess:
         self._on_exit(self, os.waitstatus_to_exitcode(os.waitpid(self.pid, 0)[1]))
 
     def kill(self) -> None:
-        """Stop the worker and everything its job started, now."""
+        """Stop the worker and everything its job started, now. The worker leads a
+        process group of its own, which a signal reaches at once, also a child its
+        job is forking at that moment (walking the tree alone would miss it); the
+        tree walk then catches processes that left the group."""
+        try:
+            os.killpg(self.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
         api.kill_process_tree(self.pid)
 
     def close(self) -> None:
