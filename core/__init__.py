@@ -40,10 +40,12 @@ if TYPE_CHECKING:
         CommandTask,
         CommandTimeout,
     )
+    from .workflow.files_io import SelectFiles, Sink
+    from .workflow.identity import IdentityNode
     from .workflow.mapping import JoinNode, MapNode
     from .workflow.node import Node
     from .workflow.task import MANDATORY, Task
-    from .workflow.workflow import Workflow
+    from .workflow.workflow import ExpandedGraph, Workflow
 
 _EXPORTS = {
     "CommandError": ".workflow.command",
@@ -51,10 +53,12 @@ _EXPORTS = {
     "CommandNode": ".workflow.command",
     "CommandTask": ".workflow.command",
     "CommandTimeout": ".workflow.command",
+    "ExpandedGraph": ".workflow.workflow",
     "Expansion": ".execution.result",
     "FailedNode": "._errors",
     "File": ".store.files",
     "FlowmillError": "._errors",
+    "IdentityNode": ".workflow.identity",
     "JoinNode": ".workflow.mapping",
     "MANDATORY": ".workflow.task",
     "MapNode": ".workflow.mapping",
@@ -66,6 +70,8 @@ _EXPORTS = {
     "RunInfo": ".contract.runinfo",
     "RunOptions": ".contract.options",
     "RunResult": ".execution.result",
+    "SelectFiles": ".workflow.files_io",
+    "Sink": ".workflow.files_io",
     "Task": ".workflow.task",
     "ValidationError": "._errors",
     "Workflow": ".workflow.workflow",

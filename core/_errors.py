@@ -1,5 +1,10 @@
 """Every error flowmill raises on purpose derives from FlowmillError, so callers can
-catch the engine's complaints without also catching bugs in their own node code."""
+catch the engine's complaints without also catching bugs in their own node code.
+
+Two of them also derive from what nipype raises for the same thing, so that a nipype
+pipeline's ``except`` clauses keep working: a wrong workflow or option is a
+``ValueError`` (ValidationError), a run with failed nodes a ``RuntimeError``
+(WorkflowError)."""
 
 from __future__ import annotations
 
@@ -14,7 +19,7 @@ class FlowmillError(Exception):
     """Base of all errors raised by flowmill itself."""
 
 
-class ValidationError(FlowmillError):
+class ValidationError(FlowmillError, ValueError):
     """The workflow or the run options are wrong; raised before any node runs."""
 
 
@@ -36,7 +41,7 @@ class FailedNode:
         return f"FailedNode({self.name!r}, crash_file={str(self.crash_file)!r})"
 
 
-class WorkflowError(FlowmillError):
+class WorkflowError(FlowmillError, RuntimeError):
     """Raised at the end of a run in which nodes failed.
 
     The nodes that did finish stay cached, so fixing the cause and calling ``run``

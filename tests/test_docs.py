@@ -1,6 +1,6 @@
 """The documentation tells the truth: the README's table of run options per backend
-is the one generated from the backends' capabilities, and the plugin author guide's
-examples run."""
+is the one generated from the backends' capabilities, and the runnable examples of
+the plugin author guide and of the nipype migration guide run."""
 
 from __future__ import annotations
 
@@ -38,21 +38,27 @@ def test_readme_table_of_run_options_is_generated_from_capabilities():
         "`flowmill plugins --markdown` between its markers")
 
 
-def plugin_guide_examples() -> dict[str, str]:
-    """The guide's runnable examples by name; blocks of one name form one script."""
+GUIDES = {"plugins": {"threads", "inorder"}, "from-nipype": {"study", "habits"}}
+"""Each guide with runnable examples, and the names of its examples."""
+
+
+def runnable_examples(guide: str) -> dict[str, str]:
+    """A guide's runnable examples by name; blocks of one name form one script."""
     examples: dict[str, str] = {}
-    for name, code in RUNNABLE.findall((REPO / "docs" / "plugins.md").read_text(encoding="utf-8")):
+    for name, code in RUNNABLE.findall((REPO / "docs" / f"{guide}.md").read_text(encoding="utf-8")):
         examples[name] = examples.get(name, "") + code
     return examples
 
 
-def test_plugin_guide_has_runnable_examples_of_both_executor_shapes():
-    assert set(plugin_guide_examples()) == {"threads", "inorder"}
+@pytest.mark.parametrize("guide", sorted(GUIDES))
+def test_guide_has_its_runnable_examples(guide):
+    assert set(runnable_examples(guide)) == GUIDES[guide]
 
 
-@pytest.mark.parametrize("name", sorted(plugin_guide_examples()))
-def test_plugin_guide_example_runs(tmp_path, name):
+@pytest.mark.parametrize("guide, name", [(guide, name) for guide in sorted(GUIDES)
+                                         for name in sorted(runnable_examples(guide))])
+def test_guide_example_runs(tmp_path, guide, name):
     script = tmp_path / f"{name}.py"
-    script.write_text(plugin_guide_examples()[name])
+    script.write_text(runnable_examples(guide)[name])
     done = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr

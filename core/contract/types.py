@@ -62,6 +62,9 @@ class Capabilities:
     ``reports_starts``: the executor calls ``RunContext.started`` when a job begins.
     ``max_jobs``: a graph-level executor caps its jobs in flight at the run's
     ``max_jobs`` (job-level executors are capped by the core and need not).
+    ``cpus``, ``mem_gb``: the most one job may ask for in its ``resources`` (a local
+    pool's size); a node asking more is refused up front, by name, since it could
+    never start. ``None``: no limit the core can check.
     """
 
     needs_pickle: bool = False
@@ -69,6 +72,8 @@ class Capabilities:
     timeouts: TimeoutMode = "none"
     reports_starts: bool = False
     max_jobs: bool = True
+    cpus: int | None = None
+    mem_gb: float | None = None
 
 
 @dataclass(frozen=True)

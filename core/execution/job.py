@@ -54,16 +54,18 @@ class Job:
     upstream results known); otherwise the job computes it itself when it runs.
     ``token`` identifies the run that submitted it, so the driver can tell a result
     this run produced from one it found cached. ``why`` says why it runs (set where
-    the cache said no), and lands in its result header.
+    the cache said no), and lands in its result header. ``in_driver``: a job-level run
+    executes it in the driver instead of submitting it (nipype's ``run_without_submitting``).
     """
 
     __slots__ = ("id", "dir", "task", "inputs", "refs", "version", "hash_method", "resources",
-                 "plugin_args", "hash", "token", "group", "key", "why")
+                 "plugin_args", "hash", "token", "group", "key", "why", "in_driver")
 
     def __init__(self, id: str, dir: Path, task: Task, inputs: dict[str, Any],
                  refs: dict[str, "Ref | list[Ref]"], *, version: str | None = None,
                  hash_method: HashMethod = "content", resources: Resources | None = None,
-                 plugin_args: dict[str, Any] | None = None, group: str | None = None) -> None:
+                 plugin_args: dict[str, Any] | None = None, group: str | None = None,
+                 in_driver: bool = False) -> None:
         self.id = id
         self.dir = Path(dir)
         self.task = task
@@ -78,6 +80,7 @@ class Job:
         self.group = group
         self.key: dict[str, str] | None = None
         self.why: str | None = None
+        self.in_driver = in_driver
 
     def __getstate__(self) -> dict[str, Any]:
         return {slot: getattr(self, slot) for slot in self.__slots__}

@@ -78,6 +78,8 @@ class JobLevelDriver:
             for job_id in self._take_batch():
                 if runner.blocked(job_id) or runner.try_cache(self.jobs[job_id]):
                     self._finish(job_id)
+                elif self.jobs[job_id].in_driver:
+                    self._run_here(self.jobs[job_id])
                 else:
                     submit.append(self.jobs[job_id])
             for job in submit:
@@ -100,6 +102,17 @@ class JobLevelDriver:
             log.warning("%s (%s)", reason, ", ".join(job.id for job in jobs))
             details = {"backend": self.runner.info.backend, "traceback": traceback.format_exc()}
             self.unsubmitted.extend(Completion(job.id, Status.LOST, reason, details) for job in jobs)
+
+    def _run_here(self, job: Job) -> None:
+        """Run a job in the driver, now: a node too small to be worth a submission
+        (nipype's ``run_without_submitting``, e.g. a pass-through node)."""
+        runner = self.runner
+        runner.submitted(job)
+        runner.job_started(job.id)
+        job.execute()
+        runner.drain_started()
+        runner.complete(Completion(job.id))
+        self._finish(job.id)
 
     def _take_batch(self) -> list[str]:
         """The next ready job, with every ready sibling of the same MapNode when the

@@ -25,6 +25,7 @@ from ..contract.runinfo import RunInfo
 from ..contract.states import NodeState
 from ..contract.types import Backend, Capabilities, GraphExecutor, RunContext
 from .dry_run import describe, plan
+from .aliases import resolve_plugin, translate_nipype_keys
 from .graph import ExecutionGraph
 from .graph_level import GraphLevelDriver
 from .job_level import JobLevelDriver
@@ -42,8 +43,24 @@ def split_options(backend: Backend, values: Mapping[str, Any]) -> tuple[RunOptio
     where = f"backend {backend.name!r}"
     run_options = build_options(RunOptions, {**backend.run_defaults, **run_values}, where,
                                 also_valid=(backend.options,))
+    refuse_foreign(backend, backend_values)
     backend_options = build_options(backend.options, backend_values, where, also_valid=(RunOptions,))
     return run_options, backend_options
+
+
+def refuse_foreign(backend: Backend, values: Mapping[str, Any]) -> None:
+    """Options of other backends given to this one (nipype's MultiProc ``n_procs`` on
+    linear, which nipype ignores) are refused up front, naming the backends that take
+    them, since the user most likely meant to run there."""
+    own = set(option_fields(backend.options))
+    takers: dict[str, list[str]] = {}
+    for name, (other, _) in sorted(installed_backends().items()):
+        for key in set(option_fields(other.options)) & (set(values) - own):
+            takers.setdefault(key, []).append(name)
+    if takers:
+        raise PluginError("; ".join(f"backend {backend.name!r} has no option {key!r}, an option of backend(s) "
+                                    + ", ".join(repr(name) for name in names)
+                                    + f": run with plugin={names[0]!r} to use it" for key, names in sorted(takers.items())))
 
 
 def node_options(graph: ExecutionGraph, backend: Backend, run_backend_options: Any) -> dict[str, Any]:
@@ -91,6 +108,19 @@ def check_picklable(graph: ExecutionGraph, backend: Backend) -> None:
                                       "processes. Pass a path or plain data instead") from None
 
 
+def refuse_oversized(graph: ExecutionGraph, backend: Backend, capabilities: Capabilities) -> None:
+    """A node asking more cores or memory than the backend has for one job would wait
+    forever: refuse it now, by name."""
+    for job in graph:
+        cpus, mem_gb = job.resources.cpus, job.resources.mem_gb
+        if capabilities.cpus is not None and cpus is not None and cpus > capabilities.cpus:
+            raise ValidationError(f"node {job.id!r} asks for resources['cpus']={cpus}, but backend "
+                                  f"{backend.name!r} has {capabilities.cpus} for one job (its n_procs)")
+        if capabilities.mem_gb is not None and mem_gb is not None and mem_gb > capabilities.mem_gb:
+            raise ValidationError(f"node {job.id!r} asks for resources['mem_gb']={mem_gb:g}, but backend "
+                                  f"{backend.name!r} has {capabilities.mem_gb:g} GiB for one job (its memory_gb)")
+
+
 UNSUPPORTED_FIX = {
     "timeout": "drop timeout, or use a backend or mode that can stop a running node",
     "max_jobs": "drop max_jobs, or use a mode in which the core submits job by job",
@@ -117,11 +147,14 @@ class Session:
 
     def __init__(self, workflow_name: str, base_dir: "str | os.PathLike[str] | None", plugin: str,
                  values: Mapping[str, Any]) -> None:
-        self.backend, self.plugin = find_backend(plugin)
+        name, mode = resolve_plugin(plugin, installed_backends())
+        self.backend, self.plugin = find_backend(name)
         values = dict(values)
         self.dry_run = "dry_run" not in option_fields(self.backend.options) and bool(values.pop("dry_run", False))
         """The core's dry run, for backends without one of their own (those get the option)."""
-        self.run_options, self.backend_options = split_options(self.backend, values)
+        own = {*option_fields(RunOptions), *option_fields(self.backend.options)}
+        self.run_options, self.backend_options = split_options(
+            self.backend, {**mode, **translate_nipype_keys(values, own)})
         self.capabilities = self.backend.capabilities_for(self.backend_options)
         refuse_unsupported(self.backend, self.capabilities, self.run_options)
         self.workflow_name = workflow_name
@@ -134,6 +167,7 @@ class Session:
             describe(self.workflow_name, backend.name, fates, print)
             return RunResult(self.workflow_dir, "dry-run", graph.nodes, {job.id: job.dir for job in graph}, fates, {})
         per_node = node_options(graph, backend, self.backend_options)
+        refuse_oversized(graph, backend, self.capabilities)
         if self.capabilities.needs_pickle:
             check_picklable(graph, backend)
         self.workflow_dir.mkdir(parents=True, exist_ok=True)

@@ -80,7 +80,8 @@ class AxisSpec:
         self.path = path
         self.node = node
         self.source = source
-        self.pairs = _iterable_pairs(path, node)
+        self.pairs, zipped = _iterable_pairs(path, node)
+        self.zipped = zipped or node.synchronize
         self._cache: dict[Any, list[dict[str, Any]]] = {}
 
     def values(self, key: Any = None) -> list[dict[str, Any]]:
@@ -95,11 +96,12 @@ class AxisSpec:
                             f"a dict keyed by the values of {self.source[0]}.{self.source[1]}; no entry for {key!r}")
                     values = values[key]
                 columns.append([(field, value) for value in values])
-            if self.node.synchronize:
+            if self.zipped:
                 lengths = {len(column) for column in columns}
                 if len(lengths) > 1:
                     raise ValidationError(f"node {self.path!r}: synchronize=True zips iterables of unequal "
-                                          f"lengths {sorted(lengths)}; give them equal lengths")
+                                          f"lengths {sorted(lengths)}; give them equal lengths (nipype "
+                                          "would pad the shorter ones with None, which then runs as an input)")
                 combos = zip(*columns)
             else:
                 combos = itertools.product(*columns)
@@ -107,8 +109,20 @@ class AxisSpec:
         return self._cache[cache_key]
 
 
-def _iterable_pairs(path: str, node: Node) -> list[tuple[str, Any]]:
+def _iterable_pairs(path: str, node: Node) -> tuple[list[tuple[str, Any]], bool]:
+    """The (field, values) pairs of a node's iterables, and whether they come zipped:
+    nipype's synchronized form ``[("f1", "f2"), [(1, 3), (2, 4)]]`` gives one tuple of
+    values per instance."""
     spec = node.iterables
+    if _is_zipped_form(spec):
+        fields, rows = spec
+        bad = [row for row in rows if not (isinstance(row, (tuple, list)) and len(row) == len(fields))]
+        if bad:
+            raise ValidationError(f"node {path!r}: iterables {tuple(fields)} take one value for each field per "
+                                  f"instance, got {bad[0]!r}")
+        spec, zipped = [(field, [row[i] for row in rows]) for i, field in enumerate(fields)], True
+    else:
+        zipped = False
     pairs = [spec] if isinstance(spec, tuple) and len(spec) == 2 and isinstance(spec[0], str) else list(spec)
     for pair in pairs:
         if not (isinstance(pair, (tuple, list)) and len(pair) == 2 and isinstance(pair[0], str)):
@@ -120,7 +134,13 @@ def _iterable_pairs(path: str, node: Node) -> list[tuple[str, Any]]:
         if not isinstance(pair[1], (list, tuple, Mapping)):
             raise ValidationError(f"node {path!r}: iterables values for {pair[0]!r} must be a list, "
                                   f"got {type(pair[1]).__name__}")
-    return [(field, values) for field, values in pairs]
+    return [(field, values) for field, values in pairs], zipped
+
+
+def _is_zipped_form(spec: Any) -> bool:
+    return (isinstance(spec, (tuple, list)) and len(spec) == 2 and isinstance(spec[0], tuple)
+            and len(spec[0]) > 0 and all(isinstance(field, str) for field in spec[0])
+            and isinstance(spec[1], (list, tuple)))
 
 
 def _label(value: Any) -> str:
@@ -170,8 +190,20 @@ class Expander:
         spec = self.axes[axis]
         key = None
         if spec.source is not None:
-            key = self.params(spec.source[0], ctx)[spec.source[1]]
+            key = self._source_key(axis, ctx)
         return spec.values(key)[ctx[axis]]
+
+    def _source_key(self, axis: str, ctx: Mapping[str, int]) -> Any:
+        """The value of the itersource's field(s) in this context: one value, or a
+        tuple of values for several fields (the keys of the iterables' dict)."""
+        source, fields = self.axes[axis].source  # type: ignore[misc]
+        upstream = self.params(source, ctx)
+        names = (fields,) if isinstance(fields, str) else fields
+        missing = [name for name in names if name not in upstream]
+        if missing:
+            raise ValidationError(f"node {axis!r}: itersource field(s) {missing} are not iterables of "
+                                  f"{source!r}, whose iterables are {sorted(upstream)}")
+        return upstream[fields] if isinstance(fields, str) else tuple(upstream[name] for name in fields)
 
     def _choices(self, axis: str, ctx: Mapping[str, int]) -> int:
         spec = self.axes[axis]
@@ -180,7 +212,7 @@ class Expander:
         if spec.source[0] not in ctx:
             raise ValidationError(f"node {axis!r}: itersource {spec.source[0]!r} is not an upstream node with "
                                   "iterables; connect it upstream or drop itersource")
-        return len(spec.values(self.params(spec.source[0], ctx)[spec.source[1]]))
+        return len(spec.values(self._source_key(axis, ctx)))
 
     def _merge(self, plans: Iterable[tuple[tuple[str, ...], list[Ctx]]]) -> tuple[tuple[str, ...], list[Ctx]]:
         acc_axes: tuple[str, ...] = ()
@@ -211,13 +243,20 @@ class Expander:
             if node.iterables is not None:
                 source = None
                 if node.itersource is not None:
-                    if not (isinstance(node.itersource, (tuple, list)) and len(node.itersource) == 2):
-                        raise ValidationError(f"node {path!r}: itersource must be ('node', 'field'), "
-                                              f"got {node.itersource!r}")
-                    source = (self._resolve(path, "itersource", node.itersource[0]), node.itersource[1])
+                    source = self._itersource(path, node.itersource)
                 self.axes[path] = AxisSpec(path, node, source)
                 self.axis_rank[path] = len(self.axis_rank)
             self._plan(path, node)
+
+    def _itersource(self, path: str, itersource: Any) -> tuple[str, "str | tuple[str, ...]"]:
+        """``(node, field)`` or ``(node, (field, ...))``, the node resolved to its path."""
+        fields = itersource[1] if isinstance(itersource, (tuple, list)) and len(itersource) == 2 else None
+        if isinstance(fields, (tuple, list)) and fields and all(isinstance(f, str) for f in fields):
+            fields = tuple(fields)
+        elif not isinstance(fields, str):
+            raise ValidationError(f"node {path!r}: itersource must be ('node', 'field') or ('node', ('field', "
+                                  f"...)), got {itersource!r}")
+        return self._resolve(path, "itersource", itersource[0]), fields
 
     def _plan(self, path: str, node: Node) -> None:
         """Find the instances of one node from its parents' and build each one's jobs."""
@@ -286,7 +325,8 @@ class Expander:
         if isinstance(node, MapNode):
             self._map_jobs(path, job_id, job_dir, node, task, inputs, refs, parents, resources)
             return
-        self._add(Job(job_id, job_dir, task, _checked(path, node.task, inputs), refs, version=node.version,
+        self._add(Job(job_id, job_dir, task, _checked(path, node.task, inputs), refs, version=node.cache_version(),
+                      in_driver=node.run_without_submitting,
                       hash_method=self.hash_method, resources=resources, plugin_args=node.plugin_args), parents)
 
     def _identify(self, path: str, plan: Plan, ctx: Ctx, ctx_map: Mapping[str, int]) -> tuple[str, Path]:
@@ -344,7 +384,8 @@ class Expander:
         if connected and elementwise is None:
             inputs.update(_checked(path, node.task, {k: v for k, v in inputs.items() if k not in node.iterfield}))
             self._add(Job(job_id, job_dir, MapTask(job_id, task, node.iterfield, node.nested, self.hash_method),
-                          inputs, refs, version=node.version, hash_method=self.hash_method, resources=resources,
+                          inputs, refs, version=node.cache_version(), in_driver=node.run_without_submitting,
+                          hash_method=self.hash_method, resources=resources,
                           plugin_args=node.plugin_args), parents)
         else:
             self._expand_map(job_id, job_dir, node, inputs, refs, parents, resources, elementwise or {})
@@ -393,7 +434,8 @@ class Expander:
             child_inputs = _checked(f"{job_id}#{index}", node.task, {**fixed, **item})
             child_refs = {**shared_refs, **{field: upstream[index] for field, upstream in elementwise.items()}}
             child = element_job(job_id, job_dir, index, node.task, child_inputs, child_refs,
-                                version=node.version, hash_method=self.hash_method, resources=resources,
+                                version=node.cache_version(), in_driver=node.run_without_submitting,
+                                hash_method=self.hash_method, resources=resources,
                                 plugin_args=node.plugin_args, group=job_id)
             self._add(child, shared_parents + [upstream[index].job_id for upstream in elementwise.values()])
             children.append(child.id)

@@ -63,6 +63,19 @@ def restore(leaves: Sequence[Any], shape: Any) -> Any:
     return build(shape)
 
 
+def _as_list(node: str, name: str, value: Any) -> list[Any]:
+    """An iterfield's value as the list of its elements, by nipype's rule: a list,
+    tuple or range is iterated, a single value (a number, a path as a str) is one
+    element. An unordered collection would give elements in no stable order, and a
+    dict or an iterator is almost surely a mistake: those are refused."""
+    if isinstance(value, (list, tuple, range)):
+        return list(value)
+    if isinstance(value, (set, frozenset, Mapping)) or hasattr(value, "__next__"):
+        raise ValidationError(f"MapNode {node!r}: iterfield {name!r} must be a list (or one value), got "
+                              f"{type(value).__name__} ({value!r:.80})")
+    return [value]
+
+
 def elements(node: str, iterfield: Sequence[str], values: Mapping[str, Any],
              nested: bool) -> tuple[list[dict[str, Any]], Any]:
     """Zip the iterfields into one input dict per element, checking lengths (nipype:
@@ -70,10 +83,7 @@ def elements(node: str, iterfield: Sequence[str], values: Mapping[str, Any],
     columns: dict[str, list[Any]] = {}
     shape = None
     for name in iterfield:
-        value = values[name]
-        if not isinstance(value, (list, tuple)):
-            raise ValidationError(f"MapNode {node!r}: iterfield {name!r} must be a list, got "
-                                  f"{type(value).__name__} ({value!r:.80})")
+        value = _as_list(node, name, values[name])
         if nested:
             leaves, this_shape = flatten(value)
             shape = this_shape if shape is None else shape

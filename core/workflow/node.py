@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import copy
+import os
 import re
+import uuid
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 from .._errors import ValidationError
@@ -10,7 +13,7 @@ from ..contract.resources import Resources
 from .task import MANDATORY, FunctionTask, Task
 
 if TYPE_CHECKING:
-    from .workflow import Workflow
+    from ..execution.result import Outputs
 
 NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$")
 
@@ -65,13 +68,20 @@ class Node:
     release of a library the function calls). ``plugin_args`` are backend options for
     this node only, merged over the run's option by option (appended, replaced, or
     refused for an option that applies to the whole run: see :func:`merge_node_options`);
-    ``resources`` states what the node needs (cpus, mem_gb, walltime).
+    ``resources`` states what the node needs (cpus, mem_gb, walltime); nipype's
+    ``n_procs=`` and ``mem_gb=`` keywords are its cpus and mem_gb. ``overwrite=True``
+    runs the node on every run, whatever the cache holds (its dependants still reuse
+    their results when its outputs did not change). ``run_without_submitting=True``
+    runs it in the driver on job-level backends, for a node too small to be worth a
+    job of its own (graph-level backends schedule every node themselves).
     """
 
     def __init__(self, func: "Callable[..., Any] | Task", name: str | None = None,
                  outputs: Sequence[str] | None = None, version: str | None = None, *,
                  plugin_args: Mapping[str, Any] | None = None,
                  resources: "Mapping[str, Any] | Resources | None" = None,
+                 n_procs: int | None = None, mem_gb: float | None = None, overwrite: bool = False,
+                 run_without_submitting: bool = False,
                  iterables: Any = None, synchronize: bool = False, itersource: Any = None) -> None:
         if callable(func) and not hasattr(func, "input_defaults"):
             if name is None:
@@ -90,11 +100,50 @@ class Node:
         self.version = version
         self.inputs = Inputs(self)
         self.plugin_args: dict[str, Any] = dict(plugin_args or {})
-        self.resources = resources
+        self.resources = _with_nipype_keywords(self.name, resources, n_procs, mem_gb)
+        self.overwrite = overwrite
+        self.run_without_submitting = run_without_submitting
         self.iterables = iterables
         self.synchronize = synchronize
         self.itersource = itersource
-        self.workflow: "Workflow | None" = None
+        self.result: "Outputs | None" = None
+        """The outputs of the last :meth:`run` of this node on its own."""
+
+    def clone(self, name: str) -> "Node":
+        """A copy of this node under another name, with its own copy of the input
+        values and settings, in no workflow (nipype's ``Node.clone``)."""
+        twin = copy.copy(self)
+        twin.name = check_name("node", name)
+        twin.inputs = Inputs(twin)
+        object.__getattribute__(twin.inputs, "_values").update(copy.deepcopy(self.set_inputs()))
+        twin.plugin_args = copy.deepcopy(self.plugin_args)
+        twin.iterables = copy.deepcopy(self.iterables)
+        twin.result = None
+        return twin
+
+    def run(self, base_dir: "str | os.PathLike[str] | None" = None, plugin: str = "linear",
+            **options: Any) -> "Outputs":
+        """Run this node on its own with the inputs set on it (nipype's ``Node.run``):
+        its result lives in ``base_dir/<name>/`` (default: the current directory) and
+        is cached like any node's. Returns the outputs, also kept in :attr:`result`.
+        A node with iterables, or a map or join needing upstream values, runs in a
+        workflow instead."""
+        from .workflow import Workflow
+
+        if self.iterables:
+            raise ValidationError(f"node {self.name!r} has iterables: run it in a workflow, where each "
+                                  "instance gets its own directory")
+        alone = Workflow(self.name, base_dir=base_dir)
+        alone.add_nodes([self])
+        self.result = alone.run(plugin=plugin, **options)[self.name]
+        return self.result
+
+    def cache_version(self) -> str | None:
+        """What the cache key takes of the version: ``version``, made unique to this
+        build when the node must always run (``overwrite``)."""
+        if not self.overwrite:
+            return self.version
+        return f"{self.version}|overwrite {uuid.uuid4().hex}"
 
     @property
     def input_names(self) -> list[str]:
@@ -124,3 +173,20 @@ class Node:
 
     def __repr__(self) -> str:
         return f"Node({self.name!r}, {self.task.describe()})"
+
+
+def _with_nipype_keywords(node: str, resources: "Mapping[str, Any] | Resources | None",
+                          n_procs: int | None, mem_gb: float | None) -> "Mapping[str, Any] | Resources | None":
+    """``resources`` with nipype's ``n_procs`` and ``mem_gb`` node keywords folded in
+    (as cpus and mem_gb); saying one thing twice differently is refused."""
+    if n_procs is None and mem_gb is None:
+        return resources
+    merged = dict(vars(resources) if isinstance(resources, Resources) else resources or {})
+    for key, value in (("cpus", n_procs), ("mem_gb", mem_gb)):
+        if value is None:
+            continue
+        if merged.get(key) not in (None, value):
+            raise ValidationError(f"node {node!r}: resources[{key!r}]={merged[key]!r} and the keyword "
+                                  f"{'n_procs' if key == 'cpus' else 'mem_gb'}={value!r} disagree; give one")
+        merged[key] = value
+    return merged
