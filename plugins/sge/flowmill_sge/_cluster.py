@@ -17,10 +17,10 @@ from . import _records as records
 from . import _spec as spec
 from ._locate import Installation
 from ._options import SGEOptions
-from ._outcome import Kind, judge, judge_reattached
+from ._outcome import judge, judge_reattached
 from ._session import DrmaaSession
 
-Finished = Callable[[api.Job, Kind, api.Completion], None]
+Finished = Callable[[api.Completion], None]
 
 _ALIVE = {"queued_active", "system_on_hold", "user_on_hold", "user_system_on_hold", "running",
           "system_suspended", "user_suspended", "user_system_suspended"}
@@ -34,6 +34,8 @@ class Cluster:
                  on_finished: Finished, on_dead: Callable[[str], None]) -> None:
         self.cell = installation.cell_id
         self.token = context.run_id
+        self.time_limit = context.run_options.timeout
+        """The run's ``timeout``, which every job gets as ``-l h_rt``."""
         self.workdir = context.workflow_dir
         self.log = context.log
         self.env, rest = spec.job_environment()
@@ -72,10 +74,9 @@ class Cluster:
         job, token = entry
         records.remove(job.dir)
         if info.get("foreign"):
-            completion = judge_reattached(job, sge_id, token, info["status"])
-            self._on_finished(job, completion.status, completion)
+            self._on_finished(judge_reattached(job, sge_id, token, info["status"]))
         else:
-            self._on_finished(job, *judge(job, sge_id, info))
+            self._on_finished(judge(job, sge_id, info, self.time_limit))
 
     def verify(self, checks: Sequence[tuple[str, list[str]]]) -> None:
         """Let the qmaster judge native specifications (``-w v``) before anything is
@@ -155,10 +156,8 @@ class Cluster:
             self.session.request("control", list(sge_ids))
 
     def cancel(self, job_ids: Iterable[str]) -> None:
-        """Delete the jobs of these nodes; their ends are still reported."""
-        sge_ids = [sge_id for job_id in job_ids if (sge_id := self.sge_id(job_id)) is not None]
-        if sge_ids and self.session.alive:
-            self.session.request("control", sge_ids)
+        """Delete the jobs of these nodes, queued or running, and forget them."""
+        self.delete([sge_id for job_id in job_ids if (sge_id := self.sge_id(job_id)) is not None])
 
     def close(self, *, keep_jobs: bool = False) -> None:
         """End the session; every job of this run still queued or running is deleted
