@@ -13,7 +13,7 @@ failed node from running.
 from __future__ import annotations
 
 import queue
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 import flowmill.backend as api
 
@@ -82,16 +82,20 @@ class _GraphRun:
     def submit(self, job_ids: Iterable[str], *, adopt: bool = False) -> None:
         """Queue these jobs (in topological order) with their holds, re-attaching
         first to jobs an earlier run left queued when ``adopt`` (the first submission,
-        whose native specifications the qmaster also verifies up front)."""
+        whose native specifications the qmaster also verifies before anything is
+        queued). Job files are written as the helper takes the requests."""
         batch = sorted(job_ids, key=self.order.__getitem__)
         if adopt:
             batch = self._adopt(batch)
-        requests = self._requests(self._arrays(batch), set(batch))
-        if not requests:
+        units = self._arrays(batch)
+        if not units:
             return
+        natives = [spec.native_spec(self.graph.jobs[unit[0]], self.options[unit[0]], time_limit=self.timeout)
+                   for unit in units]
         if adopt:
-            self._verify(requests)
-        self.cluster.submit([self.graph.jobs[job_id] for job_id in batch], requests, self.options)
+            self._verify(units, natives)
+        self.cluster.submit([self.graph.jobs[job_id] for job_id in batch],
+                            self._requests(units, natives, set(batch)), self.options)
 
     def _adopt(self, batch: list[str]) -> list[str]:
         """Re-attach to still-queued jobs of an earlier run (only where every parent
@@ -102,34 +106,32 @@ class _GraphRun:
         self.tokens.update((job_id, token) for job_id, (_, token) in adopted.items())
         return [job_id for job_id in batch if job_id not in adopted]
 
-    def _verify(self, requests: list[dict[str, Any]]) -> None:
+    def _verify(self, units: list[list[str]], natives: list[list[str]]) -> None:
         """Let the qmaster check each distinct native specification once."""
-        distinct = {tuple(request["spec"]): request["key"] for request in requests}
+        distinct = {tuple(native): unit[0] for unit, native in zip(units, natives)}
         self.cluster.verify([(f"node {key!r} (qsub_args={self.options[key].qsub_args!r})", list(tokens))
                              for tokens, key in distinct.items()])
 
-    def _requests(self, units: list[list[str]], members: set[str]) -> list[dict[str, Any]]:
+    def _requests(self, units: list[list[str]], natives: list[list[str]],
+                  members: set[str]) -> Iterator[dict[str, Any]]:
         """One submission per unit (a single job, or the elements of a MapNode as one
         array), each job file written first."""
         arrays = {unit[0]: unit for unit in units if len(unit) > 1}
-        requests = []
-        for unit in units:
+        for unit, native in zip(units, natives):
             for job_id in unit:
                 self.graph.jobs[job_id].write()
             if len(unit) > 1:
-                requests.append(self._array_request(unit, members, arrays))
+                yield self._array_request(unit, native, members, arrays)
             else:
-                requests.append(self._single_request(unit[0], members))
-        return requests
+                yield self._single_request(unit[0], native, members)
 
-    def _single_request(self, job_id: str, members: set[str]) -> dict[str, Any]:
+    def _single_request(self, job_id: str, native: list[str], members: set[str]) -> dict[str, Any]:
         job = self.graph.jobs[job_id]
         parents = self.graph.parents[job_id]
         command = spec.launch_command(job, self.cluster.env_file, [self._expected(p) for p in parents], self.grace)
-        return spec.request(job, self.options[job_id], command, self.cluster.env,
-                            after=self._after(parents, members), time_limit=self.timeout)
+        return spec.request(job, native, command, self.cluster.env, after=self._after(parents, members))
 
-    def _array_request(self, siblings: list[str], members: set[str],
+    def _array_request(self, siblings: list[str], native: list[str], members: set[str],
                        arrays: Mapping[str, list[str]]) -> dict[str, Any]:
         """The elements of one MapNode as one array. Parents they share hold the whole
         array; a column of another MapNode's elements (element i feeds element i) is
@@ -142,11 +144,11 @@ class _GraphRun:
         element_wise = [column for column in columns if arrays.get(column[0]) == column]
         whole = [parent for column in columns if column not in element_wise for parent in column]
         per_task = [[self._expected(column[k]) for column in columns] for k in range(len(siblings))]
-        return spec.array_request([self.graph.jobs[sibling] for sibling in siblings], self.options[job_id],
+        return spec.array_request([self.graph.jobs[sibling] for sibling in siblings], native,
                                   self.cluster.env_file, self.cluster.env,
                                   expected=[self._expected(parent) for parent in shared], per_task=per_task,
                                   guard=self.grace, after=self._after([*shared, *whole], members),
-                                  after_ad=[column[0] for column in element_wise], time_limit=self.timeout)
+                                  after_ad=[column[0] for column in element_wise])
 
     def _hold(self, parent: str, members: set[str]) -> str | None:
         """How a job waits for ``parent``: by key when it is in the same submission, by

@@ -32,8 +32,8 @@ class SGEJobExecutor:
         if self.cluster.adopt([job], lambda job, adopted: True):
             return
         job.write()
-        request = spec.request(job, options, spec.launch_command(job, self.cluster.env_file), self.cluster.env,
-                               time_limit=self.cluster.time_limit)
+        native = spec.native_spec(job, options, time_limit=self.cluster.time_limit)
+        request = spec.request(job, native, spec.launch_command(job, self.cluster.env_file), self.cluster.env)
         self.cluster.submit([job], [request], {job.id: options})
 
     def submit_batch(self, jobs: Sequence[api.Job], options: SGEOptions) -> None:
@@ -45,8 +45,8 @@ class SGEJobExecutor:
         elif fresh:
             for job in fresh:
                 job.write()
-            request = spec.array_request(fresh, options, self.cluster.env_file, self.cluster.env,
-                                         time_limit=self.cluster.time_limit)
+            native = spec.native_spec(fresh[0], options, time_limit=self.cluster.time_limit)
+            request = spec.array_request(fresh, native, self.cluster.env_file, self.cluster.env)
             self.cluster.submit(fresh, [request], {job.id: options for job in fresh})
 
     def wait(self, timeout: float | None) -> Sequence[api.Completion]:

@@ -117,8 +117,9 @@ class DrmaaSession:
     def alive(self) -> bool:
         return self._dead is None
 
-    def request(self, op: str, payload: Any) -> Any:
-        """Send one request and block until the helper answered it."""
+    def send(self, op: str, payload: Any) -> "Future[Any]":
+        """Send one request; its answer arrives in the returned future (requests are
+        answered in the order they were sent)."""
         future: Future[Any] = Future()
         with self._lock:
             if self._dead is not None:
@@ -126,7 +127,11 @@ class DrmaaSession:
             request_id = next(self._ids)
             self._pending[request_id] = future
             self._conn.send((op, request_id, payload))
-        return future.result()
+        return future
+
+    def request(self, op: str, payload: Any) -> Any:
+        """Send one request and block until the helper answered it."""
+        return self.send(op, payload).result()
 
     def close(self, *, delete: bool) -> None:
         """End the session; ``delete`` removes every job it submitted that is still

@@ -125,15 +125,16 @@ def job_name(job: api.Job) -> str:
     return "fm." + re.sub(r"[^A-Za-z0-9_.-]", "_", job.id)
 
 
-def request(job: api.Job, options: SGEOptions, command: list[str], env: dict[str, str], *,
-            after: Iterable[str] = (), time_limit: float | None = None) -> dict[str, Any]:
-    """The submission the helper turns into a DRMAA job template; ``after`` lists
-    keys (node ids) or SGE job ids the job is held on."""
+def request(job: api.Job, native: list[str], command: list[str], env: dict[str, str], *,
+            after: Iterable[str] = ()) -> dict[str, Any]:
+    """The submission the helper turns into a DRMAA job template, with the node's
+    ``native`` specification (:func:`native_spec`); ``after`` lists keys (node ids) or
+    SGE job ids the job is held on."""
     return {
         "key": job.id,
         "name": job_name(job),
         "command": command,
-        "spec": native_spec(job, options, time_limit=time_limit),
+        "spec": native,
         "cwd": str(job.dir),
         "stdout": str(job.dir / STDOUT),
         "stderr": str(job.dir / STDERR),
@@ -159,20 +160,22 @@ def _after(expected: Iterable[tuple[str, str]]) -> list[str]:
 def launch_command(job: api.Job, env_file: Path, expected: Iterable[tuple[str, str]] = (),
                    guard: float | None = None) -> list[str]:
     """What a job runs: the core's worker with the driver's interpreter, behind the
-    launcher, which first checks each parent (token, node dir) in ``expected``."""
+    launcher, which first checks each parent (token, node dir) in ``expected`` when
+    ``guard`` (graph mode: the run's result grace) is given."""
     return [*_launcher(job, env_file, guard), *_after(expected), "--", job.command()[-1], "--failed-exit",
             str(WORKER_FAILED_EXIT)]
 
 
-def array_request(jobs: Sequence[api.Job], options: SGEOptions, env_file: Path, env: dict[str, str], *,
+def array_request(jobs: Sequence[api.Job], native: list[str], env_file: Path, env: dict[str, str], *,
                   expected: Iterable[tuple[str, str]] = (), per_task: Sequence[Sequence[tuple[str, str]]] = (),
-                  guard: float | None = None, after: Iterable[str] = (), after_ad: Iterable[str] = (),
-                  time_limit: float | None = None) -> dict[str, Any]:
+                  guard: float | None = None, after: Iterable[str] = (),
+                  after_ad: Iterable[str] = ()) -> dict[str, Any]:
     """One job array for elements of a MapNode that share their parents: task N runs
     the N-th job of a manifest written next to their directories (DRMAA varies only
     output paths per task, so the launcher picks the job, its directory and its log
     files itself). ``per_task`` adds, task by task, the parents that task alone waits
-    for (held element-wise with ``-hold_jid_ad`` on the arrays named in ``after_ad``)."""
+    for (held element-wise with ``-hold_jid_ad`` on the arrays named in ``after_ad``);
+    ``guard`` as in :func:`launch_command`."""
     folder = Path(jobs[0].dir).parent
     keys = [job.id for job in jobs]
     manifest = folder / f".sge-array-{hashlib.blake2b(repr(keys).encode(), digest_size=8).hexdigest()}.json"
@@ -186,7 +189,7 @@ def array_request(jobs: Sequence[api.Job], options: SGEOptions, env_file: Path, 
         "name": job_name(jobs[0]),
         "command": [*_launcher(jobs[0], env_file, guard), *_after(expected), "--array", str(manifest), "--",
                     "--failed-exit", str(WORKER_FAILED_EXIT)],
-        "spec": native_spec(jobs[0], options, time_limit=time_limit),
+        "spec": native,
         "cwd": str(folder),
         "stdout": logs + ".stdout",
         "stderr": logs + ".stderr",
