@@ -17,7 +17,19 @@ from typing import TYPE_CHECKING
 from ._lazy import lazy_names
 
 if TYPE_CHECKING:
-    pass
+    from ._errors import PluginError, ValidationError
+    from ._processes import kill_process_tree
+    from .contract.helpers import CompletionQueue, backoff, tail
+    from .contract.markers import hookimpl
+    from .contract.options import RunOptions
+    from .contract.resources import Resources
+    from .contract.runinfo import RunInfo
+    from .contract.states import CrashKind, NodeState, Status, Verdict
+    from .contract.types import (CONTRACT_VERSION, Backend, Capabilities, Completion, GraphEvents, GraphExecutor,
+                                 JobExecutor, RunContext)
+    from .execution.graph import ExecutionGraph
+    from .execution.job import Job, Ref, load_job
+    from .store.results import CRASH, RESULT, atomic_write, has_crash, result_token
 
 _EXPORTS = {
     "Backend": ".contract.types",

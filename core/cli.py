@@ -9,8 +9,10 @@ from pathlib import Path
 import click
 
 from ._errors import FlowmillError
-from .contract.manager import distribution_of, installed_backends
+from .contract.manager import distribution_of, installed_backends, plugin_manager
 from .contract.options import RunOptions, default_of, describe_type, option_fields
+from .contract.support import COLUMNS, support_by_mode
+from .contract.types import Backend
 from .store.crash import format_crash
 from .store.results import read_crash
 
@@ -29,24 +31,51 @@ def _option_lines(schema: type) -> list[str]:
     return lines
 
 
+def _support_line(cells: dict[str, str]) -> str:
+    return ", ".join(f"{column} {cells[column]}" for column in COLUMNS)
+
+
+def _markdown_table(backends: dict[str, tuple[Backend, object]]) -> list[str]:
+    """The README's table of run options per backend and mode (``flowmill plugins --markdown``)."""
+    lines = ["| backend / mode | " + " | ".join(COLUMNS) + " |", "|---" * (len(COLUMNS) + 1) + "|"]
+    for name, (backend, _) in sorted(backends.items()):
+        for mode, cells in support_by_mode(backend).items():
+            label = f"`{name}`" if mode == "default" else f"`{name}` {mode}"
+            lines.append(f"| {label} | " + " | ".join(cells[column] for column in COLUMNS) + " |")
+    return lines
+
+
+def _describe(name: str, backend: Backend, plugin: object) -> list[str]:
+    lines = [f"{name}  ({distribution_of(plugin)}, contract {backend.contract})", f"  {backend.description}",
+             "  run options honoured, by mode:"]
+    lines += [f"    {mode}: {_support_line(cells)}" for mode, cells in support_by_mode(backend).items()]
+    return [*lines, "  options:", *_option_lines(backend.options)]
+
+
 @main.command()
-def plugins() -> None:
-    """List installed backends, their distribution and options with defaults."""
+@click.option("--markdown", is_flag=True, help="print only the table of run options per backend and mode")
+def plugins(markdown: bool) -> None:
+    """List installed backends (distribution, the run options each mode honours, own
+    options with defaults) and the plugins that failed to load, with the reason."""
     try:
         backends = installed_backends()
     except FlowmillError as exc:
         raise click.ClickException(str(exc)) from None
+    if markdown:
+        click.echo("\n".join(_markdown_table(backends)))
+        return
     if not backends:
         click.echo("no backends installed: pip install flowmill-linear (in the repository: pip install -e plugins/linear)")
     for name, (backend, plugin) in sorted(backends.items()):
-        click.echo(f"{name}  ({distribution_of(plugin)}, contract {backend.contract})")
-        click.echo(f"  {backend.description}")
-        click.echo("  options:")
-        for line in _option_lines(backend.options):
-            click.echo(line)
-    click.echo("run options (every backend):")
+        click.echo("\n".join(_describe(name, backend, plugin)))
+    click.echo("run options (the core's; a backend refuses those its mode does not honour, see above):")
     for line in _option_lines(RunOptions):
         click.echo(line)
+    broken = plugin_manager().broken
+    if broken:
+        click.echo("broken plugins (not loaded; the other backends work):")
+        for dist, reason in sorted(broken.items()):
+            click.echo(f"  {dist}: " + reason.replace("\n", "\n    "))
 
 
 @main.command()

@@ -23,6 +23,8 @@ def test_plugins_lists_backends_with_distribution_and_options():
     assert done.returncode == 0, done.stderr
     assert "linear  (flowmill-linear 0.1.0, contract 2)" in done.stdout
     assert "retries: int = 0" in done.stdout
+    assert ("  run options honoured, by mode:\n    default: retries yes, timeout no, max_jobs yes, "
+            "stop_on_first_crash yes, result_grace yes, needs pickling no, shared FS no\n") in done.stdout
 
 
 def test_crash_shows_a_crash_file_readably(tmp_path):

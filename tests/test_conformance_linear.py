@@ -5,3 +5,4 @@ from flowmill.testing import ConformanceSuite
 
 class TestLinear(ConformanceSuite):
     backend = "linear"
+    per_mode = True

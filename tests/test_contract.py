@@ -22,19 +22,39 @@ def example():
     flowmill.unregister(plugin)
 
 
-class TestPoolBackendConforms(ConformanceSuite):
+class ExampleNodeOptions:
+    """The per-node plugin_args case for the example backends: the executor records
+    the options each job reached it with."""
+
+    node_option = ""
+
+    def node_plugin_args(self):
+        return {self.node_option: "node"}
+
+    def check_node_plugin_args(self, outcome, tmp_path):
+        assert isinstance(outcome, flowmill.RunResult)
+        seen = self.plugin.last.seen_options
+        assert getattr(seen["left"], self.node_option) == "node"
+        assert getattr(seen["right"], self.node_option) == ""
+
+
+class TestPoolBackendConforms(ExampleNodeOptions, ConformanceSuite):
     backend = "pool"
+    node_option = "label"
 
     @pytest.fixture
     def run_options(self, example):
+        self.plugin = example
         return {"workers": 3}
 
 
-class TestGraphBackendConforms(ConformanceSuite):
+class TestGraphBackendConforms(ExampleNodeOptions, ConformanceSuite):
     backend = "graphthreads"
+    node_option = "queue"
 
     @pytest.fixture
     def run_options(self, example):
+        self.plugin = example
         return {}
 
 
@@ -103,6 +123,37 @@ def test_lost_jobs_are_retried_then_reported(tmp_path, example):
         one_node(tmp_path, x=5).run(plugin="pool", lose_first=2, retries=1)
     crash = flowmill.store.results.read_crash(info.value.failed[0].crash_file)
     assert crash["error"] == "lost 2 time(s), retries=1: worker vanished" and crash["details"] == {"worker": "t1"}
+
+
+def test_graph_executor_runs_a_job_again_on_resubmit(tmp_path, example):
+    res = one_node(tmp_path).run(plugin="graphthreads", lose_first=1, retries=1)
+    assert res["n"].out == 2 and example.last.attempts == ["n", "n"]
+    with pytest.raises(flowmill.WorkflowError) as info:
+        one_node(tmp_path, x=5).run(plugin="graphthreads", lose_first=2, retries=1)
+    crash = flowmill.store.results.read_crash(info.value.failed[0].crash_file)
+    assert crash["error_type"] == "JobLost" and crash["error"] == "lost 2 time(s), retries=1: thread vanished"
+    assert example.last.attempts == ["n", "n"]
+
+
+def test_timeout_clock_starts_when_the_job_starts(tmp_path, example):
+    """One worker, three jobs accepted at once: the last waits 2 s in the pool's queue
+    and is done 3 s after its submission, past the 2 s timeout, and still succeeds:
+    queue time does not count (clocked from submission, s2 would time out)."""
+    wf = Workflow("queued", base_dir=tmp_path)
+    for i in range(3):
+        node = Node(slow, name=f"s{i}")
+        node.inputs.x = 1.0 + i / 1000
+        wf.add_nodes([node])
+    res = wf.run(plugin="pool", workers=1, queued=2, timeout=2.0)
+    assert sorted(res.executed) == ["s0", "s1", "s2"] and example.last.cancelled == []
+
+
+def test_resubmitted_job_gets_a_fresh_deadline(tmp_path, example):
+    """The lost attempt runs 1.5 s, the next one 1 s: within the 2 s timeout each, not
+    together."""
+    res = one_node(tmp_path, func=slow, x=1.0).run(plugin="pool", lose_first=1, lose_after=1.5, retries=1,
+                                                   timeout=2.0)
+    assert res["n"].out == 1.0 and example.last.cancelled == []
 
 
 def test_timeout_cancels_and_fails_the_node(tmp_path, example):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import signal
 import subprocess
 import sys
 import threading
@@ -219,20 +220,45 @@ def test_worker_runs_a_job_file_and_stores_its_result(tmp_path):
     assert wf.run().cached == ["n"]
 
 
-def test_killed_job_leaves_no_result_that_looks_valid(tmp_path):
+KILLED_WHILE_WRITING = """
+import resource, signal, sys
+import flowmill
+
+def big(x):
+    return bytes(8_000_000) + bytes([x])
+
+limit = int(sys.argv[2])
+if limit:
+    # The kernel kills this process (SIGXFSZ) when a write crosses the limit: only the
+    # 8 MB result does, so the job dies in the middle of writing result.pkl.
+    signal.signal(signal.SIGXFSZ, signal.SIG_DFL)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+wf = flowmill.Workflow("kill", base_dir=sys.argv[1])
+node = flowmill.Node(big, name="n")
+node.inputs.x = int(sys.argv[3])
+wf.add_nodes([node])
+res = wf.run()
+print(res.executed, res["n"].out[-1])
+"""
+
+
+def test_job_killed_while_writing_its_result_leaves_none_that_looks_valid(tmp_path):
     script = tmp_path / "kill.py"
-    script.write_text(
-        "import os, flowmill\n"
-        "def die(x):\n"
-        "    os._exit(9)\n"
-        f"wf = flowmill.Workflow('kill', base_dir={str(tmp_path)!r})\n"
-        "n = flowmill.Node(die, name='n'); n.inputs.x = 1\n"
-        "wf.add_nodes([n]); wf.run()\n")
-    done = subprocess.run([sys.executable, str(script)], capture_output=True)
-    assert done.returncode == 9
+    script.write_text(KILLED_WHILE_WRITING)
+
+    def run(x: int, limit: int = 0) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, str(script), str(tmp_path), str(limit), str(x)],
+                              capture_output=True, text=True)
+
+    assert run(1).stdout.split() == ["['n']", "1"]
     node_dir = tmp_path / "kill" / "n"
-    assert node_dir.is_dir() and not (node_dir / "result.pkl").exists()
-    assert [p.name for p in node_dir.iterdir() if p.name.startswith(".")] == []
+    before = (node_dir / "result.pkl").read_bytes()
+    killed = run(2, limit=1_000_000)
+    assert killed.returncode == -signal.SIGXFSZ, killed.stderr
+    assert (node_dir / "result.pkl").read_bytes() == before
+    partial = [p for p in node_dir.iterdir() if p.name.startswith(".result.pkl.")]
+    assert [p.stat().st_size for p in partial] == [1_000_000], "the job must die while writing its result"
+    assert run(2).stdout.split() == ["['n']", "2"]
 
 
 def test_failed_run_keeps_finished_results_valid(tmp_path):

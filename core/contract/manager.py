@@ -49,12 +49,16 @@ class PluginManager(pluggy.PluginManager):
         """``name version`` of the distribution of each plugin loaded from an entry point."""
 
     def register(self, plugin: object, name: str | None = None) -> str | None:
-        registered = super().register(plugin, name)
+        try:
+            registered = super().register(plugin, name)
+        except pluggy.PluginValidationError as exc:
+            self._forget(plugin)
+            raise PluginError(str(exc)) from None
         if registered is None:
             return None
         unknown = [hook for hook, _ in self._hookimpls_of(plugin) if not getattr(self.hook, hook).has_spec()]
         if unknown:
-            super().unregister(plugin)
+            self._forget(plugin)
             hook = unknown[0]
             guess = difflib.get_close_matches(hook, hookspecs_names(), n=1)
             raise PluginError(f"plugin {registered!r} implements {hook!r}, which is not a flowmill hook"
@@ -63,6 +67,12 @@ class PluginManager(pluggy.PluginManager):
             if hook in OBSERVER_HOOKS and not (impl.wrapper or impl.hookwrapper):
                 impl.function = _guarded(impl.function, registered, hook)
         return registered
+
+    def _forget(self, plugin: object) -> None:
+        """Undo what pluggy kept of a plugin it refused halfway through registering
+        (the hooks validated before the bad one), so none of it is ever called."""
+        if self.is_registered(plugin):
+            super().unregister(plugin)
 
     def _hookimpls_of(self, plugin: object) -> list[tuple[str, pluggy.HookImpl]]:
         return [(caller.name, impl) for caller in self.get_hookcallers(plugin) or ()
@@ -188,5 +198,10 @@ def make_executor(backend: Backend, plugin: object, options: Any, context: Any) 
 
 
 def notify(event: str, **kwargs: Any) -> None:
-    """Call the observers of ``event`` through pluggy (each one guarded at registration)."""
-    getattr(plugin_manager().hook, event)(**kwargs)
+    """Call the observers of ``event`` through pluggy. Plain observers are guarded one
+    by one at registration; a wrapper that raises ends this event's call (pluggy
+    unwinds the others) and is logged here, so it never breaks the run either."""
+    try:
+        getattr(plugin_manager().hook, event)(**kwargs)
+    except Exception:
+        log.exception("a flowmill observer wrapper of %s failed (ignored)", event)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Iterator, Mapping, NamedTuple, Sequence
 
+from ..contract.states import NodeState
 from ..store import results as store
 
 
@@ -46,7 +47,7 @@ class Expansion(NamedTuple):
 
     params: dict[str, Any]
     outputs: Outputs | None
-    state: str
+    state: NodeState
 
 
 class RunResult:
@@ -63,7 +64,7 @@ class RunResult:
 
     def __init__(self, workflow_dir: Path, run_id: str,
                  nodes: Mapping[str, tuple[Sequence[tuple[str, dict[str, Any]]], Sequence[str]]],
-                 dirs: Mapping[str, Path], states: Mapping[str, str], crash_files: Mapping[str, Path]) -> None:
+                 dirs: Mapping[str, Path], states: Mapping[str, NodeState], crash_files: Mapping[str, Path]) -> None:
         self.workflow_dir = workflow_dir
         self.run_id = run_id
         self._nodes = dict(nodes)
@@ -72,34 +73,34 @@ class RunResult:
         self._states = dict(states)
         self.crash_files = dict(crash_files)
 
-    def _with(self, state: str) -> list[str]:
+    def _with(self, state: NodeState) -> list[str]:
         return [name for name, value in self._states.items() if value == state]
 
     @property
     def executed(self) -> list[str]:
-        return self._with("ran")
+        return self._with(NodeState.RAN)
 
     @property
     def cached(self) -> list[str]:
-        return self._with("cached")
+        return self._with(NodeState.CACHED)
 
     @property
     def failed(self) -> list[str]:
-        return self._with("failed")
+        return self._with(NodeState.FAILED)
 
     @property
     def skipped(self) -> list[str]:
-        return self._with("skipped")
+        return self._with(NodeState.SKIPPED)
 
     @property
     def pending(self) -> list[str]:
-        return self._with("pending")
+        return self._with(NodeState.PENDING)
 
-    def state(self, job_id: str) -> str:
+    def state(self, job_id: str) -> NodeState:
         return self._states[job_id]
 
     def _outputs_of(self, job_id: str, names: Sequence[str]) -> Outputs | None:
-        if self._states.get(job_id) not in ("ran", "cached"):
+        if self._states.get(job_id) not in (NodeState.RAN, NodeState.CACHED):
             return None
         return Outputs(job_id, self._dirs[job_id], names)
 
@@ -108,7 +109,7 @@ class RunResult:
             expansions, names = self._nodes[name]
             if len(expansions) == 1 and not expansions[0][1]:
                 return self._single(expansions[0][0], names)
-            return [Expansion(params, self._outputs_of(job_id, names), self._states.get(job_id, "not run"))
+            return [Expansion(params, self._outputs_of(job_id, names), self._states.get(job_id, NodeState.NOT_RUN))
                     for job_id, params in expansions]
         if name in self._dirs:
             return self._single(name, self._outputs.get(name, ()))
@@ -117,7 +118,7 @@ class RunResult:
     def _single(self, job_id: str, names: Sequence[str]) -> Outputs:
         outputs = self._outputs_of(job_id, names)
         if outputs is None:
-            state = self._states.get(job_id, "not run")
+            state = self._states.get(job_id, NodeState.NOT_RUN)
             crash = self.crash_files.get(job_id)
             raise KeyError(f"node {job_id!r} has no outputs: it {state}" + (f" (crash file: {crash})" if crash else ""))
         return outputs
@@ -132,5 +133,5 @@ class RunResult:
         return len(self._nodes)
 
     def __repr__(self) -> str:
-        counts = {state: len(self._with(state)) for state in ("ran", "cached", "failed", "skipped", "pending")}
+        counts = {state.value: len(self._with(state)) for state in NodeState if state != NodeState.NOT_RUN}
         return f"RunResult({self.workflow_dir}, " + ", ".join(f"{k}={v}" for k, v in counts.items() if v) + ")"

@@ -64,19 +64,11 @@ class Runner:
         self.doomed: Callable[[list[str]], None] = lambda job_ids: None
         """Told which submitted jobs the core settled without them (set by a driver)."""
         self._started: "queue.SimpleQueue[str]" = queue.SimpleQueue()
-        self._clock_on_start = capabilities.timeouts == "cancel" and capabilities.reports_starts
+        self._clock_on_start = (capabilities.timeouts == "cancel" and capabilities.reports_starts
+                                and run_options.timeout is not None)
 
     def notify_now(self, event: str, **kwargs: Any) -> None:
         notify(event, run=self.info, **kwargs)
-
-    def run(self) -> dict[str, NodeState]:
-        from ..contract.types import GraphExecutor
-        from .graph_level import GraphLevelDriver
-        from .job_level import JobLevelDriver
-
-        driver = GraphLevelDriver if isinstance(self.executor, GraphExecutor) else JobLevelDriver
-        driver(self).run()
-        return self.states
 
     # -- starts and the timeout clock ------------------------------------------------
 

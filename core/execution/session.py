@@ -23,8 +23,10 @@ from ..contract.options import (
 )
 from ..contract.runinfo import RunInfo
 from ..contract.states import NodeState
-from ..contract.types import Backend, Capabilities, RunContext
+from ..contract.types import Backend, Capabilities, GraphExecutor, RunContext
 from .graph import ExecutionGraph
+from .graph_level import GraphLevelDriver
+from .job_level import JobLevelDriver
 from .result import RunResult
 from .runner import Runner
 
@@ -137,7 +139,9 @@ class Session:
         log.info("run %s of %s: %d node(s) on backend %s (pid %d)", run_id, self.workflow_name, len(graph),
                  backend.name, os.getpid())
         notify("flowmill_run_started", run=info)
-        states = runner.run()
+        driver = GraphLevelDriver if isinstance(runner.executor, GraphExecutor) else JobLevelDriver
+        driver(runner).run()
+        states = runner.states
         result = RunResult(self.workflow_dir, run_id, graph.nodes, {job.id: job.dir for job in graph}, states,
                            runner.crash_files)
         notify("flowmill_run_finished", run=info, result=result)

@@ -1,9 +1,24 @@
 """flowmill's conformance kit: the battery of real workflows every backend must pass.
 
 Use it from a test module (subclass :class:`ConformanceSuite` and set ``backend``) or
-from the shell: ``python -m flowmill.testing NAME [--option key=value ...]``.
+from the shell: ``python -m flowmill.testing NAME [--option key=value ...] [-- pytest args]``.
+Its modules are registered for pytest's assertion rewriting and load on first use
+(also after ``python -m flowmill.testing`` started pytest), so a failing case shows
+the values it compared.
 """
 
-from ._suite import BrokenObserver, ConformanceSuite, EventLog
+import pytest
 
-__all__ = ["BrokenObserver", "ConformanceSuite", "EventLog"]
+from .._lazy import lazy_names
+
+pytest.register_assert_rewrite("flowmill.testing._suite", "flowmill.testing._policy")
+
+_EXPORTS = {
+    "BrokenObserver": "._events",
+    "ConformanceSuite": "._suite",
+    "EventLog": "._events",
+}
+
+__all__ = sorted(_EXPORTS)
+
+__getattr__, __dir__ = lazy_names("flowmill.testing", _EXPORTS, globals())

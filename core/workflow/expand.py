@@ -13,6 +13,7 @@ costs O(instances + edges), never a product of parent lists.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import itertools
 import os
@@ -52,6 +53,24 @@ class Plan:
     axes: tuple[str, ...]
     instances: list[Ctx]
     job_ids: dict[Ctx, str]
+
+
+@dataclass
+class Join:
+    """What a JoinNode collapses: the axis of its joinsource, and for each joined input
+    the upstream contexts grouped by their context without that axis (empty for any
+    other node)."""
+
+    axis: str | None = None
+    groups: dict[str, dict[Ctx, list[Ctx]]] = dataclasses.field(default_factory=dict)
+
+
+def _group_without(plan: Plan, axis: str) -> dict[Ctx, list[Ctx]]:
+    keep = [i for i, a in enumerate(plan.axes) if a != axis]
+    groups: dict[Ctx, list[Ctx]] = defaultdict(list)
+    for ctx in plan.instances:
+        groups[tuple(ctx[i] for i in keep)].append(ctx)
+    return groups
 
 
 class AxisSpec:
@@ -201,58 +220,78 @@ class Expander:
             self._plan(path, node)
 
     def _plan(self, path: str, node: Node) -> None:
-        incoming = self.incoming[path]
-        joined: dict[str, Edge] = {}
-        source_axis = None
-        if isinstance(node, JoinNode):
-            source_axis = self._resolve(path, "joinsource", node.joinsource)
-            carriers = {f: e for f, e in incoming.items() if source_axis in self.plans[e.src].axes}
-            if source_axis not in self.axes or not carriers:
-                raise ValidationError(f"JoinNode {path!r}: joinsource {source_axis!r} is not upstream of it or has "
-                                      "no iterables; join over a node with iterables that feeds this one")
-            fields = node.joinfield if node.joinfield is not None else list(carriers)
-            for field in fields:
-                if field not in carriers:
-                    raise ValidationError(f"JoinNode {path!r}: joinfield {field!r} is not connected from the "
-                                          f"expansion of {source_axis!r}; connect it or drop it from joinfield")
-            stray = sorted(set(carriers) - set(fields))
-            if stray:
-                raise ValidationError(f"JoinNode {path!r}: input(s) {stray} come from the expansion of "
-                                      f"{source_axis!r} but are not in joinfield; add them to joinfield")
-            joined = {field: incoming[field] for field in fields}
-        parent_plans = []
-        for field, edge in incoming.items():
-            plan = self.plans[edge.src]
-            if field in joined:
-                parent_plans.append((tuple(a for a in plan.axes if a != source_axis), None))
-            else:
-                parent_plans.append((plan.axes, plan.instances))
-        reduced = {}
-        for field, edge in joined.items():
-            plan = self.plans[edge.src]
-            keep = [i for i, a in enumerate(plan.axes) if a != source_axis]
-            groups: dict[Ctx, list[Ctx]] = defaultdict(list)
-            for ctx in plan.instances:
-                groups[tuple(ctx[i] for i in keep)].append(ctx)
-            reduced[field] = groups
-        merged_inputs = [(axes, instances if instances is not None else sorted(reduced[field]))
-                         for (axes, instances), field in zip(parent_plans, incoming)]
-        axes, instances = self._merge(merged_inputs)
+        """Find the instances of one node from its parents' and build each one's jobs."""
+        join = self._join(path, node) if isinstance(node, JoinNode) else Join()
+        axes, instances = self._merge(self._parent_contexts(path, join))
         if path in self.axes:
-            expanded = []
-            for ctx in instances:
-                ctx_map = dict(zip(axes, ctx))
-                expanded.extend(ctx + (i,) for i in range(self._choices(path, ctx_map)))
-            axes, instances = axes + (path,), expanded
+            axes, instances = self._own_axis(path, axes, instances)
         plan = Plan(axes, instances, {})
         self.plans[path] = plan
         self.expansions[path] = []
         for ctx in instances:
-            self._instance(path, node, plan, ctx, joined, reduced)
+            self._instance(path, node, plan, ctx, join)
 
-    def _instance(self, path: str, node: Node, plan: Plan, ctx: Ctx, joined: Mapping[str, Edge],
-                  reduced: Mapping[str, Mapping[Ctx, list[Ctx]]]) -> None:
+    def _join(self, path: str, node: JoinNode) -> Join:
+        """Check a JoinNode's joinsource and joinfields, and group each joined input's
+        upstream instances by their context without the joinsource's axis."""
+        incoming = self.incoming[path]
+        axis = self._resolve(path, "joinsource", node.joinsource)
+        carriers = {f: e for f, e in incoming.items() if axis in self.plans[e.src].axes}
+        if axis not in self.axes or not carriers:
+            raise ValidationError(f"JoinNode {path!r}: joinsource {axis!r} is not upstream of it or has "
+                                  "no iterables; join over a node with iterables that feeds this one")
+        fields = node.joinfield if node.joinfield is not None else list(carriers)
+        for field in fields:
+            if field not in carriers:
+                raise ValidationError(f"JoinNode {path!r}: joinfield {field!r} is not connected from the "
+                                      f"expansion of {axis!r}; connect it or drop it from joinfield")
+        stray = sorted(set(carriers) - set(fields))
+        if stray:
+            raise ValidationError(f"JoinNode {path!r}: input(s) {stray} come from the expansion of "
+                                  f"{axis!r} but are not in joinfield; add them to joinfield")
+        return Join(axis, {field: _group_without(self.plans[incoming[field].src], axis) for field in fields})
+
+    def _parent_contexts(self, path: str, join: Join) -> list[tuple[tuple[str, ...], list[Ctx]]]:
+        """Each incoming connection's axes and contexts; a joined one without the
+        joinsource's axis, one context per group it collapses into."""
+        contexts = []
+        for field, edge in self.incoming[path].items():
+            plan = self.plans[edge.src]
+            if field in join.groups:
+                contexts.append((tuple(a for a in plan.axes if a != join.axis), sorted(join.groups[field])))
+            else:
+                contexts.append((plan.axes, plan.instances))
+        return contexts
+
+    def _own_axis(self, path: str, axes: tuple[str, ...],
+                  instances: list[Ctx]) -> tuple[tuple[str, ...], list[Ctx]]:
+        """Expand every inherited context once per value of the node's own iterables."""
+        expanded = [ctx + (i,) for ctx in instances for i in range(self._choices(path, dict(zip(axes, ctx))))]
+        return axes + (path,), expanded
+
+    def _instance(self, path: str, node: Node, plan: Plan, ctx: Ctx, join: Join) -> None:
+        """Build the job(s) of one instance of a node."""
         ctx_map = dict(zip(plan.axes, ctx))
+        job_id, job_dir = self._identify(path, plan, ctx, ctx_map)
+        inputs = self._static_inputs(path, node, ctx_map)
+        refs, parents = self._upstream(path, ctx_map, join)
+        missing = [name for name in node.mandatory_inputs if name not in inputs and name not in refs]
+        if missing:
+            raise ValidationError(f"node {path!r}: mandatory input(s) {missing} are neither set nor connected; "
+                                  f"set them (node.inputs.{missing[0]} = ...) or connect an upstream output")
+        task = node.task
+        if isinstance(node, JoinNode) and node.unique:
+            task = UniqueJoinTask(task, list(join.groups))
+        resources = Resources.parse(path, node.resources)
+        if isinstance(node, MapNode):
+            self._map_jobs(path, job_id, job_dir, node, task, inputs, refs, parents, resources)
+            return
+        self._add(Job(job_id, job_dir, task, _checked(path, node.task, inputs), refs, version=node.version,
+                      hash_method=self.hash_method, resources=resources, plugin_args=node.plugin_args), parents)
+
+    def _identify(self, path: str, plan: Plan, ctx: Ctx, ctx_map: Mapping[str, int]) -> tuple[str, Path]:
+        """An instance's job id and directory, named by its iterables' values, recorded
+        in the node's plan and expansions."""
         params: dict[str, Any] = {}
         for axis in plan.axes:
             for field, value in self.params(axis, ctx_map).items():
@@ -264,46 +303,51 @@ class Expander:
             job_id, job_dir = path, self.dirs[path]
         plan.job_ids[ctx] = job_id
         self.expansions[path].append((job_id, params))
+        return job_id, job_dir
+
+    def _static_inputs(self, path: str, node: Node, ctx_map: Mapping[str, int]) -> dict[str, Any]:
+        """Defaults, then values set on the node, then this instance's iterables; minus
+        the inputs that come through connections."""
         inputs = {name: value for name, value in node.task.input_defaults().items() if value is not MANDATORY}
         inputs.update(node.set_inputs())
         if path in self.axes:
             inputs.update(self.params(path, ctx_map))
+        for field in self.incoming[path]:
+            inputs.pop(field, None)
+        return inputs
+
+    def _upstream(self, path: str, ctx_map: Mapping[str, int],
+                  join: Join) -> tuple[dict[str, Ref | list[Ref]], list[str]]:
+        """The references to upstream outputs this instance reads (a list of them for a
+        joined input), and the upstream jobs it waits for."""
         refs: dict[str, Ref | list[Ref]] = {}
         parents: list[str] = []
         for field, edge in self.incoming[path].items():
-            inputs.pop(field, None)
             up = self.plans[edge.src]
-            if field in joined:
+            if field in join.groups:
                 keep = [a for a in up.axes if a in ctx_map]
-                members = reduced[field][tuple(ctx_map[a] for a in keep)]
-                ids = [up.job_ids[member] for member in members]
+                ids = [up.job_ids[member] for member in join.groups[field][tuple(ctx_map[a] for a in keep)]]
                 refs[field] = [Ref(up_id, edge.src_field, str(self.jobs[up_id].dir)) for up_id in ids]
                 parents.extend(ids)
             else:
                 up_id = up.job_ids[tuple(ctx_map[a] for a in up.axes)]
                 refs[field] = Ref(up_id, edge.src_field, str(self.jobs[up_id].dir))
                 parents.append(up_id)
-        missing = [name for name in node.mandatory_inputs if name not in inputs and name not in refs]
-        if missing:
-            raise ValidationError(f"node {path!r}: mandatory input(s) {missing} are neither set nor connected; "
-                                  f"set them (node.inputs.{missing[0]} = ...) or connect an upstream output")
-        task = node.task
-        if isinstance(node, JoinNode) and node.unique:
-            task = UniqueJoinTask(task, list(joined))
-        resources = Resources.parse(path, node.resources)
-        if isinstance(node, MapNode):
-            connected = [field for field in node.iterfield if field in refs]
-            elementwise = self._elementwise(node, connected, refs)
-            if connected and elementwise is None:
-                inputs.update(_checked(path, node.task, {k: v for k, v in inputs.items() if k not in node.iterfield}))
-                task = MapTask(job_id, task, node.iterfield, node.nested, self.hash_method)
-            else:
-                self._expand_map(job_id, job_dir, node, inputs, refs, parents, resources, elementwise or {})
-                return
+        return refs, parents
+
+    def _map_jobs(self, path: str, job_id: str, job_dir: Path, node: MapNode, task: Any, inputs: dict[str, Any],
+                  refs: dict[str, Ref | list[Ref]], parents: list[str], resources: Resources) -> None:
+        """A MapNode instance: one job looping over elements only known at run time, or
+        one job per element plus a gather job."""
+        connected = [field for field in node.iterfield if field in refs]
+        elementwise = self._elementwise(node, connected, refs)
+        if connected and elementwise is None:
+            inputs.update(_checked(path, node.task, {k: v for k, v in inputs.items() if k not in node.iterfield}))
+            self._add(Job(job_id, job_dir, MapTask(job_id, task, node.iterfield, node.nested, self.hash_method),
+                          inputs, refs, version=node.version, hash_method=self.hash_method, resources=resources,
+                          plugin_args=node.plugin_args), parents)
         else:
-            inputs = _checked(path, node.task, inputs)
-        self._add(Job(job_id, job_dir, task, inputs, refs, version=node.version, hash_method=self.hash_method,
-                      resources=resources, plugin_args=node.plugin_args), parents)
+            self._expand_map(job_id, job_dir, node, inputs, refs, parents, resources, elementwise or {})
 
     def _add(self, job: Job, parents: Sequence[str]) -> None:
         self.jobs[job.id] = job

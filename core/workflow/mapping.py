@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 from .._errors import FlowmillError, ValidationError
+from ..contract.states import NodeState
 from ..store import results as store
 from ..store.hashing import HashMethod
 from .node import Node
@@ -151,7 +152,7 @@ class MapTask:
         for index, item in enumerate(items):
             child = element_job(self.node, workdir, index, self.inner, {**fixed, **item}, {},
                                 hash_method=self.hash_method)
-            if child.execute() == "failed":
+            if child.execute() == NodeState.FAILED:
                 crash = store.read_crash(child.dir / store.CRASH)
                 raise MapElementFailed(f"element {index} of MapNode {self.node!r} failed with "
                                        f"{crash.get('error_type')}: {crash.get('error')} "

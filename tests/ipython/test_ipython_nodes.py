@@ -43,6 +43,14 @@ def _idle_within(url_file: str, seconds: float) -> bool:
         client.close()
 
 
+def _engine_pids(url_file: str) -> set[int]:
+    client = ipyparallel.Client(url_file)
+    try:
+        return set(client[:].apply_sync(os.getpid))
+    finally:
+        client.close()
+
+
 def test_lambda_and_closure_nodes(tmp_path: Path, ipython_run_options: dict[str, Any]) -> None:
     offset = 1000
     table = {"a": 1, "b": 2}
@@ -109,7 +117,10 @@ def test_engine_state_does_not_leak_between_tasks(tmp_path: Path, ipython_run_op
             wf.connect(previous, "pid", probe, "previous")
         previous = probe
     res = wf.run(plugin="ipython", **ipython_run_options)
-    assert len({res[f"probe{i}"].pid for i in range(6)}) < 6, "no engine ran two probes"
+    engines = _engine_pids(ipython_run_options["url_file"])
+    pids = [res[f"probe{i}"].pid for i in range(6)]
+    assert len(engines) == 2 and set(pids) <= engines, f"probes ran in {pids}, not on the engines {engines}"
+    assert len(set(pids)) < len(pids), "no engine ran two probes"
     for i in range(6):
         assert res[f"probe{i}"].leak is None
         assert res[f"probe{i}"].cwd != "/"

@@ -79,7 +79,7 @@ def test_node_leaving_with_sys_exit_is_lost_and_retried(tmp_path: Path, mode: st
     assert len(tally.read_text().splitlines()) == 2
     crash = flowmill_crash(tmp_path / "leaving" / "leave")
     assert crash["error_type"] == "JobLost"
-    assert "sys.exit(3)" in crash["error"]
+    assert crash["error"].startswith("lost 2 time(s), retries=1: ") and "sys.exit(3)" in crash["error"]
     assert crash["details"]["backend"] == "ruffus" and crash["details"]["mode"] == mode
     assert info.value.result.failed == ["leave"]
 
@@ -131,12 +131,15 @@ def test_ruffus_stopping_the_pipeline_ends_as_workflow_error(tmp_path: Path) -> 
     assert result.failed == ["first"] and result.skipped == ["second"]
     crash = flowmill_crash(tmp_path / "escaping" / "first")
     assert crash["error_type"] == "JobLost"
-    assert crash["error"].startswith("Ruffus stopped the pipeline: ")
+    assert crash["error"].startswith("lost 1 time(s), retries=0: Ruffus stopped the pipeline: ")
     assert "Escape" in crash["error"] and "escaping with x=1" in crash["error"]
     assert "escaping with x=1" in crash["details"]["ruffus_error"]
 
 
-def test_timeout_stops_the_job_in_its_sandbox(tmp_path: Path) -> None:
+@pytest.mark.parametrize("limits", [{"n_procs": 2}, {"n_procs": 2, "max_jobs": 1}, {"n_procs": 1}],
+                         ids=["pool", "max_jobs=1", "n_procs=1"])
+def test_timeout_stops_the_job_in_its_sandbox(tmp_path: Path, limits: dict[str, int]) -> None:
+    """Also with one job at a time, when Ruffus runs jobs from the driver's thread."""
     wf = Workflow("slow", base_dir=tmp_path)
     slow = Node(linger, name="slow")
     slow.inputs.x = 1
@@ -148,9 +151,10 @@ def test_timeout_stops_the_job_in_its_sandbox(tmp_path: Path) -> None:
     wf.connect(slow, "out", Node(inc, name="after_slow"), "x")
     wf.add_nodes([quick])
     with pytest.raises(flowmill.WorkflowError) as info:
-        wf.run(plugin="ruffus", n_procs=2, mode="multiprocess", timeout=1.0, retries=2)
+        wf.run(plugin="ruffus", mode="multiprocess", timeout=1.0, retries=2, **limits)
     result = info.value.result
     assert result.failed == ["slow"] and result.skipped == ["after_slow"] and result["quick"].out == 2
     crash = flowmill_crash(tmp_path / "slow" / "slow")
+    assert crash["error_type"] == "Timeout"
     assert crash["error"] == "timed out after 1.0s (run option timeout)"
     assert len((tmp_path / "attempts.txt").read_text().split()) == 1, "a timed-out job is not retried"

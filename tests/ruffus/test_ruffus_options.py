@@ -41,15 +41,11 @@ def test_dry_run_needs_somewhere_to_write(tmp_path: Path) -> None:
     assert "also give printout='-'" in refused(tmp_path, dry_run=True)
 
 
-@pytest.mark.parametrize("options", [{"mode": "multithread"}, {"n_procs": 1}, {"n_procs": 2, "max_jobs": 1}])
-def test_timeout_needs_worker_processes(tmp_path: Path, options: dict[str, object]) -> None:
-    message = refused(tmp_path, timeout=5.0, **options)
-    assert "stops a node after timeout=5.0 only in worker processes" in message
-    assert "use mode='multiprocess' with n_procs of 2 or more" in message
-
-
-def test_stop_on_first_crash_is_refused(tmp_path: Path) -> None:
-    assert "does not support stop_on_first_crash" in refused(tmp_path, stop_on_first_crash=True)
+def test_timeout_needs_worker_processes(tmp_path: Path) -> None:
+    """Threads cannot be stopped: the capabilities of multithread mode say so, and the
+    core refuses the run (multiprocess mode takes it, see test_ruffus_failure)."""
+    message = refused(tmp_path, timeout=5.0, mode="multithread")
+    assert "backend 'ruffus' does not support the timeout option with these options" in message
 
 
 def test_node_cannot_set_run_wide_options(tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ import os
 import threading
 from pathlib import Path
 
+import psutil
 import pytest
 from ruffus import Pipeline
 from ruffus.graph import node
@@ -84,7 +85,8 @@ def test_ruffus_keeps_no_history_in_the_working_directory(tmp_path: Path, mode: 
 
 def test_modes_run_jobs_where_they_say(tmp_path: Path) -> None:
     """multiprocess: in worker processes; multithread: in threads of the driver;
-    max_jobs=1 caps n_procs, and Ruffus then runs the jobs in the driver's own thread."""
+    max_jobs=1 caps n_procs, and Ruffus then runs the jobs from the driver's own
+    thread, still in a sandbox process (so a timeout can stop them), gone after the run."""
     driver = os.getpid()
 
     def ran_in(base: str, **options: object) -> tuple[set[int], set[int]]:
@@ -96,4 +98,18 @@ def test_modes_run_jobs_where_they_say(tmp_path: Path) -> None:
     pids, threads = ran_in("threads", n_procs=2, mode="multithread")
     assert pids == {driver} and threading.get_ident() not in threads
     pids, threads = ran_in("capped", n_procs=2, mode="multiprocess", max_jobs=1)
-    assert pids == {driver} and len(threads) == 1
+    assert len(pids) == 1 and driver not in pids and len(threads) == 1
+    assert not psutil.pid_exists(pids.pop())
+
+
+def test_threads_run_what_does_not_pickle(tmp_path: Path) -> None:
+    """multithread jobs stay in the driver process, so nothing is pickled: a lambda
+    over an open handle runs (worker processes refuse it up front)."""
+    lock = threading.Lock()
+    wf = flowmill.Workflow("unpicklable", base_dir=tmp_path)
+    node = flowmill.Node(lambda x: x + int(not lock.locked()), name="n")
+    node.inputs.x = 1
+    wf.add_nodes([node])
+    assert wf.run(plugin="ruffus", n_procs=2, mode="multithread")["n"].out == 2
+    with pytest.raises(flowmill.ValidationError, match="cannot be pickled"):
+        wf.run(plugin="ruffus", n_procs=2, mode="multiprocess")

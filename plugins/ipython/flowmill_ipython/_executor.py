@@ -1,17 +1,18 @@
 """The job-level executor: one load-balanced ipyparallel task per node.
 
-Completions arrive through the done-callbacks of ipyparallel's futures into a queue
-that ``wait`` blocks on, so the driver sleeps until a task ends. A task whose engine
+Completions arrive through the done-callbacks of ipyparallel's futures into a
+:class:`~flowmill.backend.CompletionQueue` that ``wait`` blocks on, so the driver
+sleeps until a task ends. A task whose engine
 died comes back as a ``RemoteError`` named ``EngineError``; it is reported ``lost`` so
 the core resubmits it to the remaining engines.
 """
 
 from __future__ import annotations
 
-import queue
 import re
 import signal
 import sys
+import threading
 from concurrent import futures
 from typing import Any, Sequence
 
@@ -79,9 +80,11 @@ class IPythonExecutor:
         self._view.retries = 0
         self._driver_path = list(sys.path)
         self._tasks: dict[str, ipyparallel.AsyncResult] = {}
+        """The current task of each job the core has not heard the end of."""
+        self._lock = threading.Lock()
         self._known_engines: dict[str, int] = {}
         self._learn_engines()
-        self._finished: "queue.SimpleQueue[tuple[str, ipyparallel.AsyncResult]]" = queue.SimpleQueue()
+        self._completions = api.CompletionQueue()
         timeout = getattr(context.run_options, "timeout", None)
         self.slots = len(self._client.ids) * (1 if timeout else tasks_per_engine)
 
@@ -92,30 +95,29 @@ class IPythonExecutor:
     def submit(self, job: api.Job, options: Any) -> None:
         self._learn_engines()
         result = self._view.apply_async(run_job, cloudpickle.dumps(job), self._driver_path)
-        self._tasks[job.id] = result
-        result.add_done_callback(lambda _future: self._finished.put((job.id, result)))
+        with self._lock:
+            self._tasks[job.id] = result
+        result.add_done_callback(lambda _future: self._finished(job.id, result))
+
+    def _finished(self, job_id: str, result: ipyparallel.AsyncResult) -> None:
+        """A task ended (in ipyparallel's thread): report it unless it was cancelled."""
+        with self._lock:
+            if self._tasks.get(job_id) is not result:
+                return
+            del self._tasks[job_id]
+        try:
+            self._completions.put(completion_of(job_id, result, self._known_engines))
+        except Exception as exc:
+            self._completions.fail(exc)
 
     def wait(self, timeout: float | None) -> Sequence[api.Completion]:
-        try:
-            finished = [self._finished.get(timeout=timeout)]
-        except queue.Empty:
-            return []
-        while True:
-            try:
-                finished.append(self._finished.get_nowait())
-            except queue.Empty:
-                break
-        completions = []
-        for job_id, result in finished:
-            if self._tasks.get(job_id) is result:
-                del self._tasks[job_id]
-                completions.append(completion_of(job_id, result, self._known_engines))
-        return completions
+        return self._completions.wait(timeout)
 
     def cancel(self, job_ids: Sequence[str]) -> None:
         """Abort queued tasks; interrupt the engines running the others (the task gets
         a KeyboardInterrupt, the engine survives)."""
-        results = {self._tasks.pop(job_id).msg_ids[0] for job_id in job_ids if job_id in self._tasks}
+        with self._lock:
+            results = {self._tasks.pop(job_id).msg_ids[0] for job_id in job_ids if job_id in self._tasks}
         if not results:
             return
         futures.wait([self._client.abort(list(results), block=False)], timeout=_CONTROL_TIMEOUT)

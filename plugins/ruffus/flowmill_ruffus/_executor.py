@@ -12,12 +12,16 @@ from . import _pipeline
 from ._link import LinkServer, LocalLink
 from ._options import RuffusOptions
 from ._plan import plan
+from ._sandbox import release as release_sandbox
 
 log = logging.getLogger("flowmill.ruffus")
 
 
 class RuffusExecutor:
-    """Builds, runs and removes one Ruffus pipeline per ``run_graph`` call."""
+    """Builds, runs and removes one Ruffus pipeline per ``run_graph`` call. The core's
+    policy reaches the pipeline through the link: which jobs may start, which run
+    again; ``max_jobs`` caps Ruffus' ``n_procs``, and in ``multiprocess`` mode every
+    job runs in a sandbox process, which the run's ``timeout`` and ``cancel`` stop."""
 
     def __init__(self, options: RuffusOptions, context: api.RunContext) -> None:
         self._options = options
@@ -25,36 +29,22 @@ class RuffusExecutor:
         self._run_options = context.run_options or api.RunOptions()
         max_jobs = self._run_options.max_jobs
         self._n_procs = min(options.n_procs, max_jobs) if max_jobs else options.n_procs
-        self._in_workers = options.mode == "multiprocess" and self._n_procs > 1
-        self._refuse_unsupported()
         self._links: list[LocalLink] = []
         self._details = {"backend": "ruffus", "mode": options.mode}
         """Added to the crash file of every job this backend reports lost."""
-
-    def _refuse_unsupported(self) -> None:
-        if self._run_options.stop_on_first_crash:
-            raise api.PluginError(
-                "backend 'ruffus' does not support stop_on_first_crash: Ruffus schedules the whole graph up "
-                "front; drop the option, or use a job-level backend such as 'linear'")
-        if self._run_options.timeout is not None and not self._in_workers:
-            raise api.PluginError(
-                f"backend 'ruffus' stops a node after timeout={self._run_options.timeout} only in worker "
-                f"processes, and this run has mode={self._options.mode!r} with {self._n_procs} job(s) at once "
-                "(n_procs, capped by max_jobs): use mode='multiprocess' with n_procs of 2 or more, or drop timeout")
 
     def run_graph(self, graph: api.ExecutionGraph, options: Mapping[str, Any],
                   events: api.GraphEvents) -> Sequence[str]:
         self._refuse_node_options(options)
         link = LocalLink(graph.jobs, events, self._context.started, self._details)
         self._links.append(link)
-        in_workers = self._in_workers and not self._options.dry_run
-        server = LinkServer(link, self._run_options.timeout) if in_workers else None
+        sandboxed = self._options.mode == "multiprocess" and not self._options.dry_run
+        server = LinkServer(link, self._run_options.timeout) if sandboxed else None
         stages = plan(graph)
         name = f"{self._context.workflow_dir.name}-{self._context.run_id}"
         log.debug("run %s: %d job(s) as %d Ruffus task(s)", name, len(graph), len(stages))
         try:
-            with _pipeline.ruffus_pipeline(name, stages, server.client if server else link,
-                                           1 + self._run_options.retries) as pipeline:
+            with _pipeline.ruffus_pipeline(name, stages, server.client if server else link) as pipeline:
                 _pipeline.write_printouts(pipeline, self._options)
                 if self._options.dry_run:
                     return list(graph.jobs)
@@ -66,6 +56,7 @@ class RuffusExecutor:
         finally:
             if server is not None:
                 server.close()
+                release_sandbox()
         return []
 
     def _refuse_node_options(self, options: Mapping[str, Any]) -> None:
@@ -79,18 +70,20 @@ class RuffusExecutor:
     def _report_lost(self, graph: api.ExecutionGraph, events: api.GraphEvents,
                      error: RethrownJobError) -> None:
         """Jobs never fail towards Ruffus, so this is Ruffus or the pool failing: every
-        job not yet reported is lost, with Ruffus' own account in the crash file."""
+        job not yet reported is lost, with Ruffus' own account in the crash file (the
+        pipeline is gone, so a resubmission the core may ask for cannot happen, and the
+        core settles those jobs as unreported)."""
         raised = "; ".join(f"{name}{value}" for _, _, name, value, _ in error.job_exceptions)
         details = {**self._details, "ruffus_error": str(error)}
         for job_id in graph.topological():
             if not events.blocked(job_id):
-                events.completed(api.Completion(job_id, "lost", f"Ruffus stopped the pipeline: {raised}",
-                                                     details))
+                events.completed(api.Completion(job_id, api.Status.LOST, f"Ruffus stopped the pipeline: {raised}",
+                                                details))
 
     def cancel(self, job_ids: Sequence[str]) -> None:
-        """Jobs already running finish; no further job starts."""
+        """These jobs never start; in worker processes a running one is killed."""
         for link in self._links:
-            link.cancelled = True
+            link.cancel(job_ids)
 
     def shutdown(self) -> None:
         self._links.clear()

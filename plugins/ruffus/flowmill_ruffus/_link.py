@@ -2,14 +2,17 @@
 
 Ruffus discards return values and stops scheduling at the first exception, so jobs
 never fail towards Ruffus: each job asks the driver whether it may start (the driver
-says no when an ancestor failed, and then records it skipped), then reports how it
-ended. Both calls are synchronous: when a Ruffus job returns, the driver has already
-settled its jobs, so the next task's checks see every failure before it.
+says no when the core settled it: an ancestor failed, the run stops at its first
+crash, or the job was cancelled), then reports how it ended and hears the core's
+verdict (run it again, or done). Both calls are synchronous: when a Ruffus job
+returns, the driver has already settled its jobs, so the next task's checks see every
+failure before it.
 
-With threads, jobs call :class:`LocalLink` directly. Worker processes call it through
-:class:`RemoteLink`, a ``multiprocessing.connection`` client of the :class:`LinkServer`
-that the driver runs in a thread: observers hear of a job starting and ending from the
-driver process, as the core requires.
+With threads, jobs call :class:`LocalLink` directly. In ``multiprocess`` mode jobs run
+in a sandbox process (see ``_sandbox``) and call it through :class:`RemoteLink`, a
+``multiprocessing.connection`` client of the :class:`LinkServer` that the driver runs
+in a thread: observers hear of a job starting and ending from the driver process, as
+the core requires, and the driver knows which process to kill when it cancels a job.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import os
 import threading
 from multiprocessing import AuthenticationError
 from multiprocessing.connection import Client, Connection, Listener
-from typing import Any, Callable, Mapping, Protocol, TypeVar
+from typing import Any, Callable, Mapping, Protocol, Sequence, TypeVar
 
 import cloudpickle
 import flowmill.backend as api
@@ -31,18 +34,19 @@ Work = TypeVar("Work")
 
 class Link(Protocol[Work]):
     """``begin`` hands out the job in the form ``run`` takes, or None if it must not
-    run (an ancestor failed, the run was cancelled); ``end`` reports how it ended."""
+    run; ``end`` reports how it ended and answers True when the core wants it run again."""
 
     def begin(self, job_id: str) -> Work | None: ...
 
     def run(self, work: Work) -> Outcome: ...
 
-    def end(self, job_id: str, status: str, reason: str) -> None: ...
+    def end(self, job_id: str, status: str, reason: str) -> bool: ...
 
 
 class LocalLink:
-    """The driver's side: turns begin/end into the core's graph events; runs jobs in
-    the calling thread."""
+    """The driver's side: turns begin/end into the core's graph events, remembers
+    which jobs were cancelled and which process runs each job; runs jobs in the
+    calling thread."""
 
     def __init__(self, jobs: Mapping[str, api.Job], events: api.GraphEvents,
                  started: Callable[[str], None], details: Mapping[str, Any]) -> None:
@@ -50,18 +54,40 @@ class LocalLink:
         self._events = events
         self._started = started
         self._details = dict(details)
-        self.cancelled = False
+        self._lock = threading.Lock()
+        self._cancelled: set[str] = set()
+        self._runners: dict[str, int] = {}
+        """Job id -> pid of the sandbox process running it (multiprocess mode)."""
 
-    def begin(self, job_id: str) -> api.Job | None:
-        if self.cancelled or self._events.blocked(job_id):
-            return None
+    def begin(self, job_id: str, runner: int | None = None) -> api.Job | None:
+        """The job, if it may start; ``runner`` is the process that will run it."""
+        with self._lock:
+            if job_id in self._cancelled or self._events.blocked(job_id):
+                return None
+            if runner is not None:
+                self._runners[job_id] = runner
         self._started(job_id)
         return self._jobs[job_id]
 
     run = staticmethod(execute)
 
-    def end(self, job_id: str, status: str, reason: str) -> None:
-        self._events.completed(api.Completion(job_id, status, reason, self._details))  # type: ignore[arg-type]
+    def end(self, job_id: str, status: str, reason: str) -> bool:
+        """Report the attempt; a cancelled job is not reported (the core settled it)."""
+        with self._lock:
+            self._runners.pop(job_id, None)
+            if job_id in self._cancelled:
+                return False
+        completion = api.Completion(job_id, api.Status(status), reason, self._details)
+        return self._events.completed(completion) == api.Verdict.RESUBMIT
+
+    def cancel(self, job_ids: Sequence[str]) -> None:
+        """These jobs never start; a running one is killed with its process tree
+        (in threads it cannot be, and finishes unreported)."""
+        with self._lock:
+            self._cancelled.update(job_ids)
+            runners = [self._runners.pop(job_id) for job_id in job_ids if job_id in self._runners]
+        for pid in runners:
+            api.kill_process_tree(pid)
 
 
 class LinkServer:
@@ -99,22 +125,21 @@ class LinkServer:
                     return
                 connection.send(self._answer(method, job_id, args))
 
-    def _answer(self, method: str, job_id: str, args: list[Any]) -> bytes | None:
+    def _answer(self, method: str, job_id: str, args: list[Any]) -> bytes | bool | None:
         """Always answers, so a worker never waits forever on a driver-side error."""
         if method == "end":
-            self._link.end(job_id, *args)
-            return None
-        job = self._link.begin(job_id)
-        if job is None:
-            return None
-        try:
-            return cloudpickle.dumps(job)
-        except Exception as exc:
-            self._link.end(job_id, "lost", f"the job could not be sent to a worker process: {exc}")
-            return None
+            return self._link.end(job_id, *args)
+        while (job := self._link.begin(job_id, *args)) is not None:
+            try:
+                return cloudpickle.dumps(job)
+            except Exception as exc:
+                if not self._link.end(job_id, "lost", f"the job could not be sent to a worker process: {exc}"):
+                    return None
+        return None
 
     def close(self) -> None:
-        """Stop accepting; a connection of our own wakes the accepting thread."""
+        """Stop accepting (a connection of our own wakes the accepting thread), and
+        close what the driver opened when it ran jobs itself (``n_procs=1``)."""
         self._closing = True
         try:
             Client(self._listener.address, authkey=self.client.authkey).close()
@@ -122,16 +147,19 @@ class LinkServer:
             pass
         self._accepter.join()
         self._listener.close()
+        own = _connections.pop((self.client.address, os.getpid()), None)
+        if own is not None:
+            own.close()
 
 
 _connections: dict[tuple[str, int], Connection] = {}
-"""This worker process's connection to each driver it reports to."""
+"""This process's connection to each driver it reports to."""
 
 
 class RemoteLink:
     """The worker's side of :class:`LinkServer`; pickles as its address and key. Jobs
     stay pickled until they reach the worker's sandbox, where they run, and where they
-    can be stopped after the run's ``timeout``."""
+    are stopped after the run's ``timeout`` or when the driver cancels them."""
 
     def __init__(self, address: str, authkey: bytes, timeout: float | None) -> None:
         self.address = address
@@ -147,10 +175,10 @@ class RemoteLink:
         return connection.recv()
 
     def begin(self, job_id: str) -> bytes | None:
-        return self._call("begin", job_id)
+        return self._call("begin", job_id, sandbox().pid)
 
     def run(self, work: bytes) -> Outcome:
         return sandbox().run(work, self.timeout)
 
-    def end(self, job_id: str, status: str, reason: str) -> None:
-        self._call("end", job_id, status, reason)
+    def end(self, job_id: str, status: str, reason: str) -> bool:
+        return self._call("end", job_id, status, reason)

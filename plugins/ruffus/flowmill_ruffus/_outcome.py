@@ -7,8 +7,9 @@ from typing import Literal
 import flowmill.backend as api
 
 Outcome = tuple[Literal["done", "lost", "timeout"], str]
-"""How a job ended and why: "lost" is retried up to the run's ``retries``; "timeout"
-(stopped after the run's ``timeout``) is reported lost without a retry."""
+"""How a job ended and why, as a :class:`flowmill.backend.Status` value: the core
+decides whether a "lost" job runs again; "timeout" (stopped by the sandbox after the
+run's ``timeout``) is a failure, never retried."""
 
 
 def execute(job: api.Job) -> Outcome:

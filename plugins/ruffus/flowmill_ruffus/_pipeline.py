@@ -36,11 +36,11 @@ instead of a ``.ruffus_history.sqlite`` in the working directory."""
 
 
 @contextmanager
-def ruffus_pipeline(name: str, stages: Sequence[Stage], link: Link[Any], attempts: int) -> Iterator[Pipeline]:
+def ruffus_pipeline(name: str, stages: Sequence[Stage], link: Link[Any]) -> Iterator[Pipeline]:
     with _registry:
         pipeline = Pipeline(name)
         try:
-            _add_tasks(pipeline, stages, link, attempts)
+            _add_tasks(pipeline, stages, link)
         except BaseException:
             _forget(pipeline)
             raise
@@ -51,10 +51,10 @@ def ruffus_pipeline(name: str, stages: Sequence[Stage], link: Link[Any], attempt
             _forget(pipeline)
 
 
-def _add_tasks(pipeline: Pipeline, stages: Sequence[Stage], link: Link[Any], attempts: int) -> None:
+def _add_tasks(pipeline: Pipeline, stages: Sequence[Stage], link: Link[Any]) -> None:
     tasks = []
     for stage in stages:
-        jobs = [[Names(parents), Unit(unit, link, attempts)] for unit, parents in zip(stage.units, stage.parents)]
+        jobs = [[Names(parents), Unit(unit, link)] for unit, parents in zip(stage.units, stage.parents)]
         task = pipeline.parallel(run_unit, jobs, name=stage.name)
         if stage.after:
             task.follows(*(tasks[i] for i in stage.after))

@@ -6,6 +6,11 @@ would hang the run. Jobs therefore run in a long-lived child of the worker: if t
 child dies, the worker survives, reports the job lost and starts a new child for the
 next one. A child per worker, not per job: forking a worker for every job doubled the
 cost of a trivial node (copy-on-write faults in the worker after each fork).
+
+The child is also what the run's ``timeout`` and the driver's ``cancel`` stop: its
+process tree is killed, the worker survives. With one job at a time (``n_procs=1``,
+or ``max_jobs=1``) Ruffus runs jobs in the driver's own thread, which then gets a
+sandbox of its own for the run, released when the run ends.
 """
 
 from __future__ import annotations
@@ -13,10 +18,11 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import threading
 from multiprocessing.connection import Connection, Pipe
 
 import cloudpickle
-from flowmill import kill_process_tree
+from flowmill.backend import kill_process_tree
 
 from ._outcome import Outcome, execute
 
@@ -27,6 +33,14 @@ class Sandbox:
     def __init__(self) -> None:
         self._pid: int | None = None
         self._connection: Connection | None = None
+
+    @property
+    def pid(self) -> int:
+        """The child's pid (started now if needed): what the driver kills to cancel a job."""
+        if self._pid is None:
+            self._start()
+        assert self._pid is not None
+        return self._pid
 
     def run(self, payload: bytes, timeout: float | None) -> Outcome:
         """Run a job pickled with cloudpickle; kill it after ``timeout`` seconds."""
@@ -61,6 +75,11 @@ class Sandbox:
         code = os.waitstatus_to_exitcode(wait_status)
         return f"was killed by signal {signal.Signals(-code).name}" if code < 0 else f"exited with status {code}"
 
+    def close(self) -> None:
+        """Let the child end (it exits when its pipe closes) and collect it."""
+        if self._connection is not None:
+            self._reap()
+
 
 def _serve(connection: Connection) -> None:
     """The child: run jobs until the worker goes away; never return into the worker's code."""
@@ -86,9 +105,17 @@ def _serve(connection: Connection) -> None:
         os._exit(code)
 
 
-_sandboxes: dict[int, Sandbox] = {}
+_sandboxes: dict[tuple[int, int], Sandbox] = {}
 
 
 def sandbox() -> Sandbox:
-    """This process's sandbox (keyed by pid: a forked process must not share its parent's)."""
-    return _sandboxes.setdefault(os.getpid(), Sandbox())
+    """This thread's sandbox (keyed by pid too: a forked process must not share its
+    parent's; by thread, since runs in two threads of a driver each run jobs)."""
+    return _sandboxes.setdefault((os.getpid(), threading.get_ident()), Sandbox())
+
+
+def release() -> None:
+    """Stop this thread's sandbox, if it has one (a driver thread at the end of a run)."""
+    own = _sandboxes.pop((os.getpid(), threading.get_ident()), None)
+    if own is not None:
+        own.close()

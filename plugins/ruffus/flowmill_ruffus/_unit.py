@@ -1,7 +1,8 @@
 """What a Ruffus job is made of, and the function every Ruffus task runs.
 
 That function never raises for a job's failure: Ruffus would stop scheduling even
-independent branches. The driver decides instead which jobs may still run.
+independent branches. The core decides instead which jobs may still run, and whether
+a lost job runs again (its verdict on the job's end).
 """
 
 from __future__ import annotations
@@ -29,12 +30,11 @@ class Names:
 class Unit:
     """One Ruffus job: a chain of flowmill jobs run in order, and the link to the driver."""
 
-    __slots__ = ("job_ids", "link", "attempts")
+    __slots__ = ("job_ids", "link")
 
-    def __init__(self, job_ids: tuple[str, ...], link: Link[Any], attempts: int) -> None:
+    def __init__(self, job_ids: tuple[str, ...], link: Link[Any]) -> None:
         self.job_ids = job_ids
         self.link = link
-        self.attempts = attempts
 
     def __str__(self) -> str:
         return " -> ".join(self.job_ids)
@@ -43,13 +43,10 @@ class Unit:
 
 
 def run_unit(inputs: Names, unit: Unit) -> None:  # ``inputs`` only labels the job in Ruffus' printout
-    """flowmill runs these jobs in order, each only if its inputs exist."""
+    """flowmill runs these jobs in order, each only if the core lets it start, and
+    again while the core answers its end with a resubmission."""
     for job_id in unit.job_ids:
-        work = unit.link.begin(job_id)
-        if work is None:
-            continue
-        for _ in range(unit.attempts):
+        while (work := unit.link.begin(job_id)) is not None:
             status, reason = unit.link.run(work)
-            if status != "lost":
+            if not unit.link.end(job_id, status, reason):
                 break
-        unit.link.end(job_id, "done" if status == "done" else "lost", reason)
