@@ -75,7 +75,7 @@ class DrmaaSession:
             kind, detail = "failed", f"the DRMAA helper process exited: {self._helper_output() or 'no output'}"
         if kind == "ready":
             return detail
-        self._process.wait()
+        self._end_process()
         hint = ("is sge_qmaster running and this host a submit host? Start it (for a single-host test cell: "
                 "scripts/sge/start.sh) and check that `qstat` works")
         if "DRMAA library" in detail:
@@ -141,11 +141,17 @@ class DrmaaSession:
             if self.alive:
                 self.request("close", {"delete": delete})
         finally:
-            try:
-                self._process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                log.warning("the DRMAA helper (pid %d) did not exit; killing it", self._process.pid)
-                self._process.kill()
-                self._process.wait()
+            self._end_process()
+            self._reader.join(timeout=10)
             self._conn.close()
             self._stderr.close()
+
+    def _end_process(self, patience: float = 30.0) -> None:
+        """Wait for the helper to exit (libdrmaa's exit handlers may hang on a
+        scheduler that stopped answering), killing it after ``patience`` seconds."""
+        try:
+            self._process.wait(timeout=patience)
+        except subprocess.TimeoutExpired:
+            log.warning("the DRMAA helper (pid %d) did not exit; killing it", self._process.pid)
+            self._process.kill()
+            self._process.wait()
