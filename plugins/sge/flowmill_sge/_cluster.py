@@ -10,7 +10,7 @@ import itertools
 import json
 import threading
 from collections import deque
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence, TypeVar
 
 import flowmill.backend as api
@@ -30,11 +30,6 @@ SUBMIT_CHUNK = 50
 """Submissions per message to the DRMAA helper: small enough that the helper starts
 at once and the driver's own work overlaps with it, large enough that messages cost
 nothing next to the qmaster's ~1 ms per job."""
-
-FILE_THREADS = 4
-"""Threads writing job files and journal records: each create and rename waits on the
-file system (a round trip on NFS, a journal commit under the qmaster's own writes),
-so a few at once keep the driver ahead of the qmaster."""
 
 _ALIVE = {"queued_active", "system_on_hold", "user_on_hold", "user_system_on_hold", "running",
           "system_suspended", "user_suspended", "user_system_suspended"}
@@ -62,7 +57,6 @@ class Cluster:
         self._sge_ids: dict[str, str] = {}
         self._early: dict[str, dict[str, Any]] = {}
         self._verified: set[tuple[str, ...]] = set()
-        self._files = ThreadPoolExecutor(FILE_THREADS, thread_name_prefix="flowmill-sge-files")
         self.session = DrmaaSession(installation, self._finished, on_dead, patience=options.scheduler_patience)
 
     def sge_id(self, job_id: str) -> str | None:
@@ -120,23 +114,20 @@ class Cluster:
         """Submit in order; on a refusal delete what this call submitted and raise an
         error naming the node and its qsub_args. ``requests`` may be a generator: it is
         consumed a chunk at a time, so the driver prepares the next chunk (writes its
-        job files) while the helper submits this one, and journals what the helper
-        submitted (on the file threads) while it submits the next."""
+        job files) while the helper submits this one, and records what the helper
+        submitted while it submits the next."""
         by_key = {job.id: job for job in jobs}
         submitted: dict[str, str] = {}
         refusals: list[dict[str, Any]] = []
         in_flight: deque[Future[Any]] = deque()
-        journal: list[Future[None]] = []
-        for chunk in chunks(requests, SUBMIT_CHUNK):
+        for chunk in _chunks(requests, SUBMIT_CHUNK):
             in_flight.append(self.session.send("submit", chunk))
             while len(in_flight) > 1 or (in_flight and in_flight[0].done()):
-                refusals += self._record(in_flight.popleft().result(), by_key, submitted, journal)
+                refusals += self._record(in_flight.popleft().result(), by_key, submitted)
             if refusals:
                 break
         while in_flight:
-            refusals += self._record(in_flight.popleft().result(), by_key, submitted, journal)
-        for written in journal:
-            written.result()
+            refusals += self._record(in_flight.popleft().result(), by_key, submitted)
         if refusals:
             self.delete(list(submitted.values()))
             node = refusals[0]["refused"]
@@ -146,25 +137,14 @@ class Cluster:
                 "node.resources; the jobs of this run were deleted")
         return submitted
 
-    def _record(self, answer: dict[str, Any], by_key: Mapping[str, api.Job], submitted: dict[str, str],
-                journal: list[Future[None]]) -> list[dict[str, Any]]:
-        """Track what one chunk submitted and journal it (on the file threads, into
-        ``journal``); returns the chunk's refusal, if any."""
-        done = [(by_key[key], sge_id) for key, sge_id in answer["submitted"]]
-        for job, sge_id in done:
-            self._track(job, sge_id, self.token)
-            submitted[job.id] = sge_id
-        journal.append(self._files.submit(self._journal, done))
+    def _record(self, answer: dict[str, Any], by_key: Mapping[str, api.Job],
+                submitted: dict[str, str]) -> list[dict[str, Any]]:
+        """Journal and track what one chunk submitted; returns its refusal, if any."""
+        for key, sge_id in answer["submitted"]:
+            records.write(by_key[key], sge_id, self.cell, self.token)
+            self._track(by_key[key], sge_id, self.token)
+            submitted[key] = sge_id
         return [answer] if "refused" in answer else []
-
-    def _journal(self, done: Sequence[tuple[api.Job, str]]) -> None:
-        for job, sge_id in done:
-            records.write(job, sge_id, self.cell, self.token)
-
-    def write_jobs(self, jobs: Sequence[api.Job]) -> None:
-        """Write these jobs' files (what their workers run), several at once."""
-        for written in [self._files.submit(job.write) for job in jobs]:
-            written.result()
 
     def adopt(self, jobs: Iterable[api.Job],
               may_adopt: Callable[[api.Job, Mapping[str, Any]], bool]) -> dict[str, tuple[str, str | None]]:
@@ -220,11 +200,10 @@ class Cluster:
         if not keep_jobs:
             for job in left:
                 records.remove(job.dir)
-        self._files.shutdown()
         self.session.close(delete=not keep_jobs)
 
 
-def chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
+def _chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
     iterator = iter(items)
     while chunk := list(itertools.islice(iterator, size)):
         yield chunk

@@ -19,7 +19,7 @@ import flowmill.backend as api
 
 from . import _records as records
 from . import _spec as spec
-from ._cluster import SUBMIT_CHUNK, Cluster, chunks
+from ._cluster import Cluster
 from ._locate import Installation
 from ._options import SGEOptions
 
@@ -115,15 +115,15 @@ class _GraphRun:
     def _requests(self, units: list[list[str]], natives: list[list[str]],
                   members: set[str]) -> Iterator[dict[str, Any]]:
         """One submission per unit (a single job, or the elements of a MapNode as one
-        array), a chunk's job files written (several at once) before its requests."""
+        array), each job file written first."""
         arrays = {unit[0]: unit for unit in units if len(unit) > 1}
-        for chunk in chunks(zip(units, natives), SUBMIT_CHUNK):
-            self.cluster.write_jobs([self.graph.jobs[job_id] for unit, _ in chunk for job_id in unit])
-            for unit, native in chunk:
-                if len(unit) > 1:
-                    yield self._array_request(unit, native, members, arrays)
-                else:
-                    yield self._single_request(unit[0], native, members)
+        for unit, native in zip(units, natives):
+            for job_id in unit:
+                self.graph.jobs[job_id].write()
+            if len(unit) > 1:
+                yield self._array_request(unit, native, members, arrays)
+            else:
+                yield self._single_request(unit[0], native, members)
 
     def _single_request(self, job_id: str, native: list[str], members: set[str]) -> dict[str, Any]:
         job = self.graph.jobs[job_id]

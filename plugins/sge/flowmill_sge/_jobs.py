@@ -43,7 +43,8 @@ class SGEJobExecutor:
         if len(fresh) == 1:
             self.submit(fresh[0], options)
         elif fresh:
-            self.cluster.write_jobs(fresh)
+            for job in fresh:
+                job.write()
             native = spec.native_spec(fresh[0], options, time_limit=self.cluster.time_limit)
             request = spec.array_request(fresh, native, self.cluster.env_file, self.cluster.env)
             self.cluster.submit(fresh, [request], {job.id: options for job in fresh})
