@@ -19,6 +19,7 @@ process started with the environment libdrmaa needs, as flowmill's helper is.
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import os
 import resource
@@ -104,8 +105,21 @@ SGE_ENV = {**os.environ, "SGE_ROOT": os.environ.get("SGE_ROOT", "/var/lib/griden
 
 
 def wait_for_empty_queue() -> None:
-    while subprocess.run(["qstat", "-u", "*"], capture_output=True, text=True, env=SGE_ENV).stdout.strip():
+    """Until this user's jobs are gone (the cell may be shared: others' jobs are not ours to wait for)."""
+    while subprocess.run(["qstat", "-u", getpass.getuser()], capture_output=True, text=True,
+                         env=SGE_ENV).stdout.strip():
         time.sleep(1)
+
+
+def delete_recorded(workflow_dir: Path) -> None:
+    """Delete the jobs a ``wait=False`` run left queued, by the ids it recorded."""
+    ids = {json.loads(record.read_text())["sge_job_id"] for record in workflow_dir.rglob("sge_job.json")}
+    subprocess.run(["qdel", *sorted(ids)], capture_output=True, env=SGE_ENV)
+
+
+def spread(rates: list[float]) -> str:
+    return (f"best {max(rates):.0f}, median {statistics.median(rates):.0f}, range {min(rates):.0f}-{max(rates):.0f} "
+            f"({', '.join(f'{r:.0f}' for r in rates)})")
 
 
 def main() -> None:
@@ -146,13 +160,12 @@ def main() -> None:
         started = time.perf_counter()
         res = wf.run(plugin="sge", graph=True, wait=False, qsub_args="-h")
         graph_seconds = time.perf_counter() - started
-        subprocess.run(["qdel", "-u", "*"], capture_output=True, env=SGE_ENV)
+        delete_recorded(base / f"graph{round_}")
         graph_rates.append(len(res.pending) / graph_seconds)
-    raw_rate, graph_rate = statistics.median(raw_rates), statistics.median(graph_rates)
-    print(f"2. graph submission of {args.graph_jobs} jobs, median of {args.rounds} interleaved rounds: raw runJob "
-          f"{raw_rate:.0f} jobs/s ({', '.join(f'{r:.0f}' for r in raw_rates)}), flowmill graph=True (whole wf.run) "
-          f"{graph_rate:.0f} jobs/s ({', '.join(f'{r:.0f}' for r in graph_rates)}) -> "
-          f"{graph_rate / raw_rate:.0%} of raw (target >= 80%)")
+    medians = statistics.median(graph_rates) / statistics.median(raw_rates)
+    print(f"2. graph submission of {args.graph_jobs} jobs in {args.rounds} interleaved rounds, jobs/s: raw runJob "
+          f"{spread(raw_rates)}; flowmill graph=True (whole wf.run) {spread(graph_rates)} -> best round "
+          f"{max(graph_rates) / max(raw_rates):.0%} of raw's best, median {medians:.0%} of raw's (target >= 80%)")
     wait_for_empty_queue()
 
     wf = independent(base, "sleepers", args.sleepers, nap, lambda i: {"seconds": args.sleep})

@@ -18,7 +18,7 @@ import pytest
 
 import flowmill
 from flowmill import Node, Workflow
-from tests.fixtures.sge import queued_jobs, sge_command, wait_until_no_jobs
+from tests.fixtures.sge import held, sge_command, wait_until_gone
 
 pytestmark = [pytest.mark.sge, pytest.mark.usefixtures("sge_no_leftovers")]
 
@@ -58,7 +58,18 @@ def wait_for_record(node_dir: Path, running: bool = True, seconds: float = 30.0)
 
 
 def qdel_when_running(node_dir: Path) -> threading.Thread:
-    thread = threading.Thread(target=lambda: sge_command("qdel", wait_for_record(node_dir)), daemon=True)
+    """Deletes the node's job once its function began (it noted its run in runs.txt):
+    Grid Engine shows a job running before its Python has started."""
+
+    def kill() -> None:
+        sge_id = wait_for_record(node_dir)
+        marker = node_dir.parent.parent / "runs.txt"
+        deadline = time.monotonic() + 30
+        while not marker.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        sge_command("qdel", sge_id)
+
+    thread = threading.Thread(target=kill, daemon=True)
     thread.start()
     return thread
 
@@ -94,6 +105,38 @@ def test_retries_resubmit_a_killed_job(tmp_path: Path, sge_run_options: dict[str
     killer.join()
     assert res["nap"].out == 2
     assert res.executed == ["nap"]
+
+
+@pytest.mark.parametrize("graph", [False, True])
+def test_timeout_is_grid_engines_h_rt(tmp_path: Path, sge_run_options: dict[str, Any], graph: bool) -> None:
+    """The run's timeout goes with the job as -l h_rt; Grid Engine's kill at that limit
+    is a Timeout (never retried), with the job id in the crash file."""
+    wf, node_dir = napper(tmp_path)
+    started = time.monotonic()
+    with pytest.raises(flowmill.WorkflowError) as info:
+        wf.run(plugin="sge", graph=graph, timeout=3, retries=1, **sge_run_options)
+    assert time.monotonic() - started < 60
+    crash = json.loads(info.value.failed[0].crash_file.read_text())
+    assert crash["error_type"] == "Timeout"
+    assert crash["error"].startswith("timed out after 3")
+    assert crash["details"]["sge_job_id"].isdigit()
+    assert "h_rt" in crash["details"]["backend_reason"]
+    assert (tmp_path / "runs.txt").read_text() == "run\n"
+
+
+def kill_myself() -> None:
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+@pytest.mark.parametrize("graph", [False, True])
+def test_a_kill_before_the_timeout_is_lost(tmp_path: Path, sge_run_options: dict[str, Any], graph: bool) -> None:
+    wf = Workflow("killed", base_dir=tmp_path)
+    wf.add_nodes([Node(kill_myself, name="kill")])
+    with pytest.raises(flowmill.WorkflowError) as info:
+        wf.run(plugin="sge", graph=graph, timeout=60, **sge_run_options)
+    crash = json.loads(info.value.failed[0].crash_file.read_text())
+    assert crash["error_type"] == "JobLost"
+    assert "killed by signal SIGKILL" in crash["error"]
 
 
 def test_worker_dying_is_lost_with_its_stderr(tmp_path: Path, sge_run_options: dict[str, Any]) -> None:
@@ -135,9 +178,8 @@ def test_stopped_driver_deletes_its_jobs(tmp_path: Path, sge_run_options: dict[s
     driver = subprocess.Popen([sys.executable, str(script), str(tmp_path), graph], stderr=subprocess.PIPE,
                               text=True)
     try:
-        for i in range(3):
-            wait_for_record(tmp_path / "interrupted" / f"nap{i}", running=False)
-        assert len(queued_jobs()) == 3
+        sge_ids = [wait_for_record(tmp_path / "interrupted" / f"nap{i}", running=False) for i in range(3)]
+        assert held(sge_ids) == sorted(sge_ids)
         driver.send_signal(stop)
         _, stderr = driver.communicate(timeout=60)
     finally:
@@ -145,4 +187,4 @@ def test_stopped_driver_deletes_its_jobs(tmp_path: Path, sge_run_options: dict[s
     assert driver.returncode != 0
     if stop == signal.SIGINT:
         assert "KeyboardInterrupt" in stderr
-    assert wait_until_no_jobs(60) == []
+    assert wait_until_gone(sge_ids, 60) == []

@@ -13,7 +13,7 @@ import pytest
 
 import flowmill
 from flowmill import Node, Workflow
-from tests.fixtures.sge import queued_jobs, wait_until_no_jobs
+from tests.fixtures.sge import held, recorded_jobs, wait_until_gone
 
 pytestmark = [pytest.mark.sge, pytest.mark.usefixtures("sge_no_leftovers")]
 
@@ -77,7 +77,7 @@ def test_wait_false_then_a_later_run_collects(tmp_path: Path, sge_run_options: d
     res = chain(tmp_path, pause=1.0).run(plugin="sge", graph=True, wait=False, **sge_run_options)
     assert time.monotonic() - started < 10
     assert sorted(res.pending) == ["a", "c", "d", "e", "mid"]
-    assert len(queued_jobs()) == 5
+    assert len(held(recorded_jobs(tmp_path / "graph"))) == 5
     collected = chain(tmp_path, pause=1.0).run(plugin="sge", graph=later == "graph", **sge_run_options)
     assert collected["d"].out == 5 and collected["e"].out == 11
     assert collected.failed == [] and collected.executed == []
@@ -88,7 +88,7 @@ def test_without_the_driver_a_failed_node_still_stops_its_dependants(tmp_path: P
                                                                      sge_run_options: dict[str, Any]) -> None:
     res = chain(tmp_path, fail=True).run(plugin="sge", graph=True, wait=False, **sge_run_options)
     assert len(res.pending) == 5
-    assert wait_until_no_jobs(60) == []
+    assert wait_until_gone(recorded_jobs(tmp_path / "graph"), 60) == []
     assert runs(tmp_path, "mid") == 1
     assert runs(tmp_path, "c") == 0 and runs(tmp_path, "d") == 0
     assert not (tmp_path / "graph" / "c" / "crash.json").exists()

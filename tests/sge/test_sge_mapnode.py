@@ -11,9 +11,10 @@ from typing import Any
 
 import pytest
 
+import flowmill
 from flowmill import MapNode, Workflow
 
-from ..fixtures.sge import sge_command
+from ..fixtures.sge import recorded_jobs, sge_command, wait_until_gone
 
 pytestmark = [pytest.mark.sge, pytest.mark.usefixtures("sge_no_leftovers")]
 
@@ -49,7 +50,6 @@ def test_graph_mode_holds_arrays_on_their_parents(tmp_path: Path, sge_run_option
     assert [item for item, _, _, _ in second] == first
 
 
-
 def test_graph_mode_holds_a_chained_array_element_by_element(tmp_path: Path, sge_run_options: dict[str, Any]) -> None:
     """A MapNode fed by another's list: one array each, the second held on the first
     task by task (-hold_jid_ad) instead of on the whole array."""
@@ -69,4 +69,47 @@ def test_graph_mode_holds_a_chained_array_element_by_element(tmp_path: Path, sge
         assert re.search(rf"ja_ad_predecessor_list:\s+{first}\b", details), details
         assert not re.search(rf"^jid_predecessor_list:.*\b{first}\b", details, re.M), details
     finally:
-        sge_command("qdel", "-u", "*")
+        sge_command("qdel", *recorded_jobs(tmp_path / "chained_arrays"))
+
+
+def tenfold_but_two(item: int) -> int:
+    if item == 2:
+        raise ValueError("element 2 fails on purpose")
+    return item * 10
+
+
+def plus_one(item: int) -> int:
+    return item + 1
+
+
+def chained_with_a_failing_element(base: Path) -> Workflow:
+    wf = Workflow("chained_failure", base_dir=base)
+    mapped = MapNode(tenfold_but_two, name="mapped", iterfield=["item"])
+    mapped.inputs.item = [1, 2, 3]
+    again = MapNode(plus_one, name="again", iterfield=["item"])
+    wf.connect(mapped, "out", again, "item")
+    return wf
+
+
+def test_graph_mode_a_failed_element_blocks_only_its_own_chained_element(tmp_path: Path,
+                                                                          sge_run_options: dict[str, Any]) -> None:
+    """The element held task by task on a failed upstream element refuses to run and
+    says so (its launcher used to lack its token and died with an AttributeError, and
+    was then counted lost instead of skipped); the other elements run. Without the
+    driver (``wait=False``) nothing but the launcher decides, so this is what it did."""
+    wf = chained_with_a_failing_element(tmp_path)
+    res = wf.run(plugin="sge", graph=True, wait=False, **sge_run_options)
+    assert len(res.pending) == 8
+    node = tmp_path / "chained_failure"
+    assert wait_until_gone(recorded_jobs(node), 60) == []
+    blocked = node / "again" / "_map" / "1"
+    assert (blocked / "sge_blocked").read_text() == res.run_id
+    stderr = (blocked / "sge.stderr").read_text()
+    assert "not running" in stderr and "Traceback" not in stderr
+    assert not (blocked / "result.pkl").exists()
+    with pytest.raises(flowmill.WorkflowError) as info:
+        chained_with_a_failing_element(tmp_path).run(plugin="sge", graph=True, **sge_run_options)
+    again = info.value.result
+    assert again.failed == ["mapped#1"]
+    assert sorted(again.skipped) == ["again", "again#1", "mapped"]
+    assert sorted(again.cached) == ["again#0", "again#2", "mapped#0", "mapped#2"]

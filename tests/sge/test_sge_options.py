@@ -13,7 +13,7 @@ import pytest
 
 import flowmill
 from flowmill import Node, Workflow
-from tests.fixtures.sge import queued_jobs
+from tests.fixtures.sge import Leftovers
 
 pytestmark = [pytest.mark.sge, pytest.mark.usefixtures("sge_no_leftovers")]
 
@@ -99,7 +99,8 @@ def test_unknown_queue_is_refused_before_anything_runs(tmp_path: Path, sge_run_o
 
 
 @pytest.mark.parametrize("graph", [False, True])
-def test_node_with_unknown_queue_is_named(tmp_path: Path, sge_run_options: dict[str, Any], graph: bool) -> None:
+def test_node_with_unknown_queue_is_named(tmp_path: Path, sge_run_options: dict[str, Any], graph: bool,
+                                          sge_no_leftovers: Leftovers) -> None:
     wf = Workflow("badnode", base_dir=tmp_path)
     good, bad = viewer("good", []), viewer("bad", [])
     bad.plugin_args = {"qsub_args": "-q nosuch.q"}
@@ -109,7 +110,7 @@ def test_node_with_unknown_queue_is_named(tmp_path: Path, sge_run_options: dict[
     for part in ("node 'bad'", "unknown queue", "qsub_args='-q nosuch.q'"):
         assert part in str(info.value)
     assert not (tmp_path / "badnode" / "bad" / "result.pkl").exists()
-    assert queued_jobs() == []
+    assert sge_no_leftovers.now() == []
 
 
 def test_missing_library_is_explained(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -6,9 +6,12 @@ finished job into a completion for whoever waits.
 
 from __future__ import annotations
 
+import itertools
 import json
 import threading
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from collections import deque
+from concurrent.futures import Future
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence, TypeVar
 
 import flowmill.backend as api
 from flowmill.backend import atomic_write
@@ -17,10 +20,16 @@ from . import _records as records
 from . import _spec as spec
 from ._locate import Installation
 from ._options import SGEOptions
-from ._outcome import Kind, judge, judge_reattached
+from ._outcome import judge, judge_reattached
 from ._session import DrmaaSession
 
-Finished = Callable[[api.Job, Kind, api.Completion], None]
+T = TypeVar("T")
+Finished = Callable[[api.Completion], None]
+
+SUBMIT_CHUNK = 50
+"""Submissions per message to the DRMAA helper: small enough that the helper starts
+at once and the driver's own work overlaps with it, large enough that messages cost
+nothing next to the qmaster's ~1 ms per job."""
 
 _ALIVE = {"queued_active", "system_on_hold", "user_on_hold", "user_system_on_hold", "running",
           "system_suspended", "user_suspended", "user_system_suspended"}
@@ -34,6 +43,8 @@ class Cluster:
                  on_finished: Finished, on_dead: Callable[[str], None]) -> None:
         self.cell = installation.cell_id
         self.token = context.run_id
+        self.time_limit = context.run_options.timeout
+        """The run's ``timeout``, which every job gets as ``-l h_rt``."""
         self.workdir = context.workflow_dir
         self.log = context.log
         self.env, rest = spec.job_environment()
@@ -45,6 +56,7 @@ class Cluster:
         self._jobs: dict[str, tuple[api.Job, str | None]] = {}
         self._sge_ids: dict[str, str] = {}
         self._early: dict[str, dict[str, Any]] = {}
+        self._verified: set[tuple[str, ...]] = set()
         self.session = DrmaaSession(installation, self._finished, on_dead, patience=options.scheduler_patience)
 
     def sge_id(self, job_id: str) -> str | None:
@@ -72,45 +84,67 @@ class Cluster:
         job, token = entry
         records.remove(job.dir)
         if info.get("foreign"):
-            completion = judge_reattached(job, sge_id, token, info["status"])
-            self._on_finished(job, completion.status, completion)
+            self._on_finished(judge_reattached(job, sge_id, token, info["status"]))
         else:
-            self._on_finished(job, *judge(job, sge_id, info))
+            self._on_finished(judge(job, sge_id, info, self.time_limit))
 
     def verify(self, checks: Sequence[tuple[str, list[str]]]) -> None:
         """Let the qmaster judge native specifications (``-w v``) before anything is
-        queued; ``checks`` pairs what to blame in the error with the tokens."""
-        requests = [{"key": where, "name": "fm.verify", "command": ["/bin/true"], "spec": tokens,
+        queued; ``checks`` pairs what to blame in the error with the tokens. Each
+        specification is judged once per run (a round trip to the qmaster each)."""
+        fresh = {tuple(tokens): where for where, tokens in checks if tuple(tokens) not in self._verified}
+        if not fresh:
+            return
+        requests = [{"key": where, "name": "fm.verify", "command": ["/bin/true"], "spec": list(tokens),
                      "cwd": str(self.workdir), "stdout": "/dev/null", "stderr": "/dev/null", "env": {}}
-                    for where, tokens in checks]
+                    for tokens, where in fresh.items()]
         answer = self.session.request("verify", requests)
         if "refused" in answer:
             raise api.PluginError(f"sge backend: {answer['refused']}: Grid Engine refuses the job "
                                        f"({answer['error']}); fix the option and run again. Nothing was "
                                        "submitted")
+        self._verified.update(fresh)
 
     def verify_run_options(self, options: SGEOptions) -> None:
         tokens = ["-b", "y", *spec.split_qsub_args(options.qsub_args, "the run's options")]
         self.verify([(f"the run's qsub_args={options.qsub_args!r}", tokens)])
 
-    def submit(self, jobs: Sequence[api.Job], requests: Sequence[dict[str, Any]],
+    def submit(self, jobs: Sequence[api.Job], requests: Iterable[dict[str, Any]],
                options: Mapping[str, SGEOptions]) -> dict[str, str]:
         """Submit in order; on a refusal delete what this call submitted and raise an
-        error naming the node and its qsub_args."""
+        error naming the node and its qsub_args. ``requests`` may be a generator: it is
+        consumed a chunk at a time, so the driver prepares the next chunk (writes its
+        job files) while the helper submits this one, and records what the helper
+        submitted while it submits the next."""
         by_key = {job.id: job for job in jobs}
-        answer = self.session.request("submit", list(requests))
-        submitted = dict(answer["submitted"])
-        for key, sge_id in submitted.items():
-            records.write(by_key[key], sge_id, self.cell, self.token)
-            self._track(by_key[key], sge_id, self.token)
-        if "refused" in answer:
+        submitted: dict[str, str] = {}
+        refusals: list[dict[str, Any]] = []
+        in_flight: deque[Future[Any]] = deque()
+        for chunk in _chunks(requests, SUBMIT_CHUNK):
+            in_flight.append(self.session.send("submit", chunk))
+            while len(in_flight) > 1 or (in_flight and in_flight[0].done()):
+                refusals += self._record(in_flight.popleft().result(), by_key, submitted)
+            if refusals:
+                break
+        while in_flight:
+            refusals += self._record(in_flight.popleft().result(), by_key, submitted)
+        if refusals:
             self.delete(list(submitted.values()))
-            node = answer["refused"]
+            node = refusals[0]["refused"]
             raise api.PluginError(
-                f"sge backend: node {node!r}: Grid Engine refused its job ({answer['error']}). Check its "
+                f"sge backend: node {node!r}: Grid Engine refused its job ({refusals[0]['error']}). Check its "
                 f"qsub_args={options[node].qsub_args!r} (the run's qsub_args plus the node's plugin_args) and "
                 "node.resources; the jobs of this run were deleted")
         return submitted
+
+    def _record(self, answer: dict[str, Any], by_key: Mapping[str, api.Job],
+                submitted: dict[str, str]) -> list[dict[str, Any]]:
+        """Journal and track what one chunk submitted; returns its refusal, if any."""
+        for key, sge_id in answer["submitted"]:
+            records.write(by_key[key], sge_id, self.cell, self.token)
+            self._track(by_key[key], sge_id, self.token)
+            submitted[key] = sge_id
+        return [answer] if "refused" in answer else []
 
     def adopt(self, jobs: Iterable[api.Job],
               may_adopt: Callable[[api.Job, Mapping[str, Any]], bool]) -> dict[str, tuple[str, str | None]]:
@@ -155,10 +189,8 @@ class Cluster:
             self.session.request("control", list(sge_ids))
 
     def cancel(self, job_ids: Iterable[str]) -> None:
-        """Delete the jobs of these nodes; their ends are still reported."""
-        sge_ids = [sge_id for job_id in job_ids if (sge_id := self.sge_id(job_id)) is not None]
-        if sge_ids and self.session.alive:
-            self.session.request("control", sge_ids)
+        """Delete the jobs of these nodes, queued or running, and forget them."""
+        self.delete([sge_id for job_id in job_ids if (sge_id := self.sge_id(job_id)) is not None])
 
     def close(self, *, keep_jobs: bool = False) -> None:
         """End the session; every job of this run still queued or running is deleted
@@ -169,3 +201,9 @@ class Cluster:
             for job in left:
                 records.remove(job.dir)
         self.session.close(delete=not keep_jobs)
+
+
+def _chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    iterator = iter(items)
+    while chunk := list(itertools.islice(iterator, size)):
+        yield chunk

@@ -27,8 +27,8 @@ class DryRunExecutor:
 
     def run_graph(self, graph: api.ExecutionGraph, options: Mapping[str, SGEOptions],
                   events: api.GraphEvents) -> Sequence[str]:
-        grace = self.run_options.result_grace
-        timeout = self.run_options.timeout if self.options.graph else None
+        guard = self.run_options.result_grace if self.options.graph else None
+        timeout = self.run_options.timeout
         env_file = spec.environment_file(self.workdir, spec.job_environment()[1])
         for job_id in graph.topological():
             job = graph.jobs[job_id]
@@ -37,7 +37,7 @@ class DryRunExecutor:
             if parents:
                 tokens += ["-hold_jid", ",".join(spec.job_name(graph.jobs[p]) for p in parents)]
             command = spec.launch_command(job, env_file, [(self.token, str(graph.jobs[p].dir)) for p in parents],
-                                          grace)
+                                          guard)
             print(f"[sge dry run] {job_id}\n  native specification: {shlex.join(tokens)}\n"
                   f"  command: {shlex.join(command)}\n  working directory: {job.dir}")
         return list(graph.jobs)

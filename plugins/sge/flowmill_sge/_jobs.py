@@ -1,12 +1,12 @@
 """The job-level executor: the core schedules, each ready node becomes one DRMAA job.
 
-``wait`` sleeps on a queue that the session's reader thread fills the moment DRMAA
-reports a job's end, so the driver uses no CPU while jobs run and wakes at once.
+``wait`` sleeps on a completion queue that the session's reader thread fills the
+moment DRMAA reports a job's end, so the driver uses no CPU while jobs run and wakes
+at once. The run's ``timeout`` goes with every job as ``-l h_rt``.
 """
 
 from __future__ import annotations
 
-import queue
 from typing import Sequence
 
 import flowmill.backend as api
@@ -15,7 +15,6 @@ from . import _spec as spec
 from ._cluster import Cluster
 from ._locate import Installation
 from ._options import SGEOptions
-from ._outcome import Kind
 
 
 class SGEJobExecutor:
@@ -24,17 +23,17 @@ class SGEJobExecutor:
     slots = None
 
     def __init__(self, installation: Installation, options: SGEOptions, context: api.RunContext) -> None:
-        self._done: "queue.SimpleQueue[api.Completion | str]" = queue.SimpleQueue()
-        self.cluster = Cluster(installation, options, context, self._finished, self._done.put)
-
-    def _finished(self, job: api.Job, kind: Kind, completion: api.Completion) -> None:
-        self._done.put(completion)
+        self._done = api.CompletionQueue()
+        self.cluster = Cluster(installation, options, context, self._done.put,
+                               lambda why: self._done.fail(api.PluginError(f"sge backend: lost the DRMAA "
+                                                                           f"session: {why}")))
 
     def submit(self, job: api.Job, options: SGEOptions) -> None:
         if self.cluster.adopt([job], lambda job, adopted: True):
             return
         job.write()
-        request = spec.request(job, options, spec.launch_command(job, self.cluster.env_file), self.cluster.env)
+        native = spec.native_spec(job, options, time_limit=self.cluster.time_limit)
+        request = spec.request(job, native, spec.launch_command(job, self.cluster.env_file), self.cluster.env)
         self.cluster.submit([job], [request], {job.id: options})
 
     def submit_batch(self, jobs: Sequence[api.Job], options: SGEOptions) -> None:
@@ -46,24 +45,12 @@ class SGEJobExecutor:
         elif fresh:
             for job in fresh:
                 job.write()
-            request = spec.array_request(fresh, options, self.cluster.env_file, self.cluster.env)
+            native = spec.native_spec(fresh[0], options, time_limit=self.cluster.time_limit)
+            request = spec.array_request(fresh, native, self.cluster.env_file, self.cluster.env)
             self.cluster.submit(fresh, [request], {job.id: options for job in fresh})
 
     def wait(self, timeout: float | None) -> Sequence[api.Completion]:
-        try:
-            first = self._done.get(timeout=timeout)
-        except queue.Empty:
-            return []
-        items = [first]
-        while True:
-            try:
-                items.append(self._done.get_nowait())
-            except queue.Empty:
-                break
-        for item in items:
-            if isinstance(item, str):
-                raise api.PluginError(f"sge backend: lost the DRMAA session: {item}")
-        return items  # type: ignore[return-value]
+        return self._done.wait(timeout)
 
     def cancel(self, job_ids: Sequence[str]) -> None:
         self.cluster.cancel(job_ids)

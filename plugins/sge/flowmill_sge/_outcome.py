@@ -2,14 +2,17 @@
 
 The worker exits 0 when its node succeeded and ``WORKER_FAILED_EXIT`` when the node
 failed and its crash file is written: both are ``done`` (the core reads which from the
-store). Anything else means the job never got to say: the worker died, a signal or
-the scheduler killed it, or it was deleted before it started. Those are ``lost``, with
+store). A graph-mode job whose launcher refused to run (a parent left no result) is
+``blocked``: the core skips it if a parent failed, else counts it lost. A job that
+Grid Engine killed at the run's ``timeout`` (passed as ``-l h_rt``) is ``timeout``.
+Anything else means the job never got to say: the worker died, a signal or the
+scheduler killed it, or it was deleted before it started. Those are ``lost``, with
 what Grid Engine told, the job id and the log files in the details for the crash file.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 import flowmill.backend as api
 
@@ -19,42 +22,58 @@ GUARD_BLOCKED_EXIT = 13
 """Exit status of a graph-mode job that refused to run because a parent did not
 produce its result in this submission (see ``launch``)."""
 
-Kind = Literal["done", "lost", "blocked"]
+H_RT_MARGIN = 1.0
+"""Seconds of slack when comparing a killed job's wall clock with its ``h_rt``:
+Grid Engine accounts whole seconds."""
 
-def _reason(sge_id: str, info: dict[str, Any]) -> tuple[Kind, str]:
+
+def _killed_at_limit(info: dict[str, Any], time_limit: float | None) -> bool:
+    """An ``h_rt`` kill reaches DRMAA as a plain SIGKILL (measured: no flag tells it
+    from an out-of-memory kill or a ``kill -9``); only the wall clock against the
+    limit does."""
+    wallclock = info.get("wallclock")
+    return bool(time_limit and info.get("signal") == "SIGKILL" and wallclock is not None
+                and wallclock >= time_limit - H_RT_MARGIN)
+
+
+def _reason(sge_id: str, info: dict[str, Any], time_limit: float | None) -> tuple[api.Status, str]:
     if info.get("never_started"):
-        return "lost", f"Grid Engine job {sge_id} was deleted before it started (qdel, or the run was stopped)"
+        return api.Status.LOST, (f"Grid Engine job {sge_id} was deleted before it started (qdel, or the run was "
+                                 "stopped)")
     status = info.get("exit_status")
     if info.get("exited"):
         if status in (0, spec.WORKER_FAILED_EXIT):
-            return "done", ""
+            return api.Status.DONE, ""
         if status == GUARD_BLOCKED_EXIT:
-            return "blocked", f"Grid Engine job {sge_id} did not run: an upstream node produced no result"
-        return "lost", (f"the worker of Grid Engine job {sge_id} exited with status {status} before recording "
-                        "a result or a crash (see its stderr file)")
+            return api.Status.BLOCKED, f"Grid Engine job {sge_id} did not run: an upstream node produced no result"
+        return api.Status.LOST, (f"the worker of Grid Engine job {sge_id} exited with status {status} before "
+                                 "recording a result or a crash (see its stderr file)")
+    if _killed_at_limit(info, time_limit):
+        return api.Status.TIMEOUT, (f"Grid Engine job {sge_id} was killed at its run-time limit "
+                                    f"(-l h_rt, {time_limit:g}s) after {info['wallclock']:g}s")
     if info.get("signal"):
-        return "lost", (f"Grid Engine job {sge_id} was killed by signal {info['signal']} (out of memory, "
-                        "or killed on its host)")
+        return api.Status.LOST, (f"Grid Engine job {sge_id} was killed by signal {info['signal']} (out of memory, "
+                                 "the node's own h_rt, or killed on its host)")
     usage = info.get("usage_exit_status")
     extra = f"; exit status {usage:.0f}" if usage else ""
-    return "lost", (f"Grid Engine job {sge_id} was killed or aborted by the scheduler (qdel, a limit such as "
-                    f"h_rt or h_vmem, or a failure to start{extra})")
+    return api.Status.LOST, (f"Grid Engine job {sge_id} was killed or aborted by the scheduler (qdel, a limit such "
+                             f"as h_vmem, or a failure to start{extra})")
 
 
-def judge(job: api.Job, sge_id: str, info: dict[str, Any]) -> tuple[Kind, api.Completion]:
-    """Classify a finished job and build its completion."""
-    kind, reason = _reason(sge_id, info)
+def judge(job: api.Job, sge_id: str, info: dict[str, Any], time_limit: float | None = None) -> api.Completion:
+    """Classify a finished job and build its completion; ``time_limit`` is the run's
+    ``timeout`` the job was submitted with as ``-l h_rt``."""
+    status, reason = _reason(sge_id, info, time_limit)
     logs = spec.log_paths(job)
     details: dict[str, Any] = {"sge_job_id": sge_id, **logs}
     for key in ("exit_status", "signal", "aborted", "usage_exit_status", "wallclock", "maxvmem"):
         if info.get(key) is not None:
             details[key] = info[key]
-    if kind == "lost":
+    if status == api.Status.LOST:
         tail = api.tail(logs["stderr"])
         if tail:
             details["stderr_tail"] = tail
-    status: Literal["done", "lost"] = "done" if kind == "done" else "lost"
-    return kind, api.Completion(job.id, status=status, reason=reason, details=details)
+    return api.Completion(job.id, status=status, reason=reason, details=details)
 
 
 def judge_reattached(job: api.Job, sge_id: str, token: str | None, status: str) -> api.Completion:
@@ -63,6 +82,6 @@ def judge_reattached(job: api.Job, sge_id: str, token: str | None, status: str) 
     details = {"sge_job_id": sge_id, "reattached": True, **spec.log_paths(job)}
     if api.result_token(job.dir) == token or api.has_crash(job.dir):
         return api.Completion(job.id, details=details)
-    return api.Completion(job.id, status="lost", details=details,
-                               reason=f"re-attached Grid Engine job {sge_id} ended ({status}) without writing "
-                                      "a result (deleted, or killed by a limit?)")
+    return api.Completion(job.id, status=api.Status.LOST, details=details,
+                          reason=f"re-attached Grid Engine job {sge_id} ended ({status}) without writing "
+                                 "a result (deleted, or killed by a limit?)")

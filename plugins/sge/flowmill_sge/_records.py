@@ -32,17 +32,27 @@ def read(node_dir: Path) -> dict[str, Any] | None:
         return None
 
 
-def remove(node_dir: Path) -> None:
+def _unlink(path: Path) -> None:
     try:
-        os.unlink(Path(node_dir) / RECORD)
+        os.unlink(path)
     except FileNotFoundError:
         pass
+
+
+def remove(node_dir: Path) -> None:
+    _unlink(Path(node_dir) / RECORD)
 
 
 def mark_blocked(node_dir: Path, token: str) -> None:
     """Say that the job submitted with ``token`` refused to run, so that its own
     dependants stop at once instead of waiting out their grace period."""
     atomic_write(Path(node_dir) / BLOCKED, token.encode())
+
+
+def clear_blocked(node_dir: Path) -> None:
+    """Forget a refusal before the node is submitted again under the same token (a
+    retry in the same run), so that its dependants wait for the new attempt."""
+    _unlink(Path(node_dir) / BLOCKED)
 
 
 def gave_up(node_dir: Path, token: str) -> bool:

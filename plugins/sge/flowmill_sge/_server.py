@@ -21,9 +21,8 @@ from __future__ import annotations
 
 import sys
 import threading
-import time
 from multiprocessing.connection import Connection
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, Iterator, TypeVar
 
 import drmaa
 from drmaa.errors import (
@@ -34,6 +33,7 @@ from drmaa.errors import (
     NoActiveSessionException,
     TryLaterException,
 )
+from flowmill.backend import backoff
 
 T = TypeVar("T")
 
@@ -44,20 +44,23 @@ WATCH_INTERVAL = 2.0
 """Seconds between status queries of re-attached jobs (only those are polled)."""
 
 
+def _backoff(within: float | None = None) -> Iterator[float]:
+    """Delays between attempts at a scheduler that is restarting (0.5 s up to 15 s)."""
+    return backoff(first=0.5, most=15.0, within=within)
+
+
 def with_retries(call: Callable[[], T], patience: float) -> T:
     """Run ``call``, retrying transient scheduler errors with back-off for up to
     ``patience`` seconds."""
-    deadline = time.monotonic() + patience
-    delay = 0.5
+    waits = _backoff(within=patience)
     while True:
         try:
             return call()
         except TRANSIENT as exc:
-            if time.monotonic() + delay > deadline:
+            print(f"flowmill-sge: transient scheduler error, retrying for up to {patience:g}s: {exc}",
+                  file=sys.stderr)
+            if next(waits, None) is None:
                 raise
-            print(f"flowmill-sge: transient scheduler error, retrying in {delay:.1f}s: {exc}", file=sys.stderr)
-            time.sleep(delay)
-            delay = min(delay * 2, 15.0)
 
 
 def describe(info: Any) -> dict[str, Any]:
@@ -188,7 +191,7 @@ class Server:
 
     def wait_for_jobs(self) -> None:
         """Block in drmaa_wait on any session job; report each as it ends."""
-        delay = 0.5
+        waits = _backoff()
         while True:
             with self.changed:
                 while not self.outstanding and not self.closing:
@@ -203,8 +206,7 @@ class Server:
                 continue
             except TRANSIENT as exc:
                 print(f"flowmill-sge: transient error while waiting, retrying: {exc}", file=sys.stderr)
-                time.sleep(delay)
-                delay = min(delay * 2, 15.0)
+                next(waits)
                 continue
             except Exception:
                 # A job deleted before it started ends the wait with "no usage information"
@@ -212,7 +214,7 @@ class Server:
                 if not self.closing:
                     self._reap_vanished()
                 continue
-            delay = 0.5
+            waits = _backoff()
             self.finished(str(info.jobId), describe(info))
 
     def _reap_vanished(self) -> None:

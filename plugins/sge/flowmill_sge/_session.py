@@ -75,7 +75,7 @@ class DrmaaSession:
             kind, detail = "failed", f"the DRMAA helper process exited: {self._helper_output() or 'no output'}"
         if kind == "ready":
             return detail
-        self._process.wait()
+        self._end_process()
         hint = ("is sge_qmaster running and this host a submit host? Start it (for a single-host test cell: "
                 "scripts/sge/start.sh) and check that `qstat` works")
         if "DRMAA library" in detail:
@@ -117,8 +117,9 @@ class DrmaaSession:
     def alive(self) -> bool:
         return self._dead is None
 
-    def request(self, op: str, payload: Any) -> Any:
-        """Send one request and block until the helper answered it."""
+    def send(self, op: str, payload: Any) -> "Future[Any]":
+        """Send one request; its answer arrives in the returned future (requests are
+        answered in the order they were sent)."""
         future: Future[Any] = Future()
         with self._lock:
             if self._dead is not None:
@@ -126,7 +127,11 @@ class DrmaaSession:
             request_id = next(self._ids)
             self._pending[request_id] = future
             self._conn.send((op, request_id, payload))
-        return future.result()
+        return future
+
+    def request(self, op: str, payload: Any) -> Any:
+        """Send one request and block until the helper answered it."""
+        return self.send(op, payload).result()
 
     def close(self, *, delete: bool) -> None:
         """End the session; ``delete`` removes every job it submitted that is still
@@ -136,11 +141,17 @@ class DrmaaSession:
             if self.alive:
                 self.request("close", {"delete": delete})
         finally:
-            try:
-                self._process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                log.warning("the DRMAA helper (pid %d) did not exit; killing it", self._process.pid)
-                self._process.kill()
-                self._process.wait()
+            self._end_process()
+            self._reader.join(timeout=10)
             self._conn.close()
             self._stderr.close()
+
+    def _end_process(self, patience: float = 30.0) -> None:
+        """Wait for the helper to exit (libdrmaa's exit handlers may hang on a
+        scheduler that stopped answering), killing it after ``patience`` seconds."""
+        try:
+            self._process.wait(timeout=patience)
+        except subprocess.TimeoutExpired:
+            log.warning("the DRMAA helper (pid %d) did not exit; killing it", self._process.pid)
+            self._process.kill()
+            self._process.wait()

@@ -103,12 +103,18 @@ def split_qsub_args(qsub_args: str, where: str) -> list[str]:
     return given
 
 
+def _seconds(walltime: str) -> int:
+    hours, minutes, seconds = (int(part) for part in walltime.split(":"))
+    return hours * 3600 + minutes * 60 + seconds
+
+
 def native_spec(job: api.Job, options: SGEOptions, *, time_limit: float | None = None) -> list[str]:
-    """The native specification tokens of one node. ``time_limit`` (seconds) becomes
-    ``-l h_rt`` unless the node already states a run time."""
+    """The native specification tokens of one node. ``time_limit`` (the run's
+    ``timeout``, seconds) becomes ``-l h_rt``, or caps the node's own ``walltime``;
+    an ``h_rt`` in the raw ``qsub_args`` wins, like every raw argument."""
     given = split_qsub_args(options.qsub_args, f"node {job.id!r}")
     resources = job.resources
-    if time_limit and not resources.walltime:
+    if time_limit and (not resources.walltime or _seconds(resources.walltime) > time_limit):
         seconds = math.ceil(time_limit)
         resources = dataclasses.replace(resources, walltime=f"{seconds // 3600}:{seconds // 60 % 60:02d}:"
                                                             f"{seconds % 60:02d}")
@@ -119,15 +125,16 @@ def job_name(job: api.Job) -> str:
     return "fm." + re.sub(r"[^A-Za-z0-9_.-]", "_", job.id)
 
 
-def request(job: api.Job, options: SGEOptions, command: list[str], env: dict[str, str], *,
-            after: Iterable[str] = (), time_limit: float | None = None) -> dict[str, Any]:
-    """The submission the helper turns into a DRMAA job template; ``after`` lists
-    keys (node ids) or SGE job ids the job is held on."""
+def request(job: api.Job, native: list[str], command: list[str], env: dict[str, str], *,
+            after: Iterable[str] = ()) -> dict[str, Any]:
+    """The submission the helper turns into a DRMAA job template, with the node's
+    ``native`` specification (:func:`native_spec`); ``after`` lists keys (node ids) or
+    SGE job ids the job is held on."""
     return {
         "key": job.id,
         "name": job_name(job),
         "command": command,
-        "spec": native_spec(job, options, time_limit=time_limit),
+        "spec": native,
         "cwd": str(job.dir),
         "stdout": str(job.dir / STDOUT),
         "stderr": str(job.dir / STDERR),
@@ -136,35 +143,39 @@ def request(job: api.Job, options: SGEOptions, command: list[str], env: dict[str
     }
 
 
-def _launcher(job: api.Job, env_file: Path, expected: Iterable[tuple[str, str]], grace: float) -> list[str]:
-    """``flowmill_sge.launch`` loading the driver's environment from ``env_file`` and,
-    in graph mode, first checking that each parent (token, node dir) produced its result."""
+def _launcher(job: api.Job, env_file: Path, guard: float | None) -> list[str]:
+    """``flowmill_sge.launch`` loading the driver's environment from ``env_file``; in
+    graph mode (``guard`` = the run's result grace) it first checks the parents that
+    the rest of the command names, and marks the job blocked with its token if not."""
     command = [sys.executable, "-m", "flowmill_sge.launch", "--env", str(env_file)]
-    expected = list(expected)
-    if expected:
-        command += ["--grace", f"{grace:g}", "--token", str(job.token)]
-    for token, folder in expected:
-        command += ["--after", token, folder]
+    if guard is not None:
+        command += ["--grace", f"{guard:g}", "--token", str(job.token)]
     return command
 
 
+def _after(expected: Iterable[tuple[str, str]]) -> list[str]:
+    return [arg for token, folder in expected for arg in ("--after", token, folder)]
+
+
 def launch_command(job: api.Job, env_file: Path, expected: Iterable[tuple[str, str]] = (),
-                   grace: float = 10.0) -> list[str]:
+                   guard: float | None = None) -> list[str]:
     """What a job runs: the core's worker with the driver's interpreter, behind the
-    launcher."""
-    return [*_launcher(job, env_file, expected, grace), "--", job.command()[-1], "--failed-exit",
+    launcher, which first checks each parent (token, node dir) in ``expected`` when
+    ``guard`` (graph mode: the run's result grace) is given."""
+    return [*_launcher(job, env_file, guard), *_after(expected), "--", job.command()[-1], "--failed-exit",
             str(WORKER_FAILED_EXIT)]
 
 
-def array_request(jobs: Sequence[api.Job], options: SGEOptions, env_file: Path, env: dict[str, str], *,
+def array_request(jobs: Sequence[api.Job], native: list[str], env_file: Path, env: dict[str, str], *,
                   expected: Iterable[tuple[str, str]] = (), per_task: Sequence[Sequence[tuple[str, str]]] = (),
-                  grace: float = 10.0, after: Iterable[str] = (), after_ad: Iterable[str] = (),
-                  time_limit: float | None = None) -> dict[str, Any]:
+                  guard: float | None = None, after: Iterable[str] = (),
+                  after_ad: Iterable[str] = ()) -> dict[str, Any]:
     """One job array for elements of a MapNode that share their parents: task N runs
     the N-th job of a manifest written next to their directories (DRMAA varies only
     output paths per task, so the launcher picks the job, its directory and its log
     files itself). ``per_task`` adds, task by task, the parents that task alone waits
-    for (held element-wise with ``-hold_jid_ad`` on the arrays named in ``after_ad``)."""
+    for (held element-wise with ``-hold_jid_ad`` on the arrays named in ``after_ad``);
+    ``guard`` as in :func:`launch_command`."""
     folder = Path(jobs[0].dir).parent
     keys = [job.id for job in jobs]
     manifest = folder / f".sge-array-{hashlib.blake2b(repr(keys).encode(), digest_size=8).hexdigest()}.json"
@@ -176,9 +187,9 @@ def array_request(jobs: Sequence[api.Job], options: SGEOptions, env_file: Path, 
         "key": jobs[0].id,
         "keys": keys,
         "name": job_name(jobs[0]),
-        "command": [*_launcher(jobs[0], env_file, expected, grace), "--array", str(manifest), "--", "--failed-exit",
-                    str(WORKER_FAILED_EXIT)],
-        "spec": native_spec(jobs[0], options, time_limit=time_limit),
+        "command": [*_launcher(jobs[0], env_file, guard), *_after(expected), "--array", str(manifest), "--",
+                    "--failed-exit", str(WORKER_FAILED_EXIT)],
+        "spec": native,
         "cwd": str(folder),
         "stdout": logs + ".stdout",
         "stderr": logs + ".stderr",

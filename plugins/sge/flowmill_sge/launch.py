@@ -29,11 +29,10 @@ import argparse
 import json
 import os
 import sys
-import time
 from pathlib import Path
 
 from flowmill import worker
-from flowmill.backend import result_token
+from flowmill.backend import backoff, result_token
 
 from ._outcome import GUARD_BLOCKED_EXIT
 from ._records import gave_up, mark_blocked
@@ -45,16 +44,13 @@ def _missing(expected: list[tuple[str, str]]) -> list[str]:
 
 
 def _parents_done(expected: list[tuple[str, str]], grace: float) -> bool:
-    deadline = time.monotonic() + grace
-    delay = 0.05
+    waits = backoff(within=grace)
     while missing := _missing(expected):
         given_up = any(gave_up(Path(folder), token) for token, folder in expected if folder in missing)
-        if given_up or time.monotonic() >= deadline:
+        if given_up or next(waits, None) is None:
             print(f"flowmill-sge launch: not running: no result of this submission in {', '.join(missing)} "
                   "(the upstream node failed or was deleted)", file=sys.stderr)
             return False
-        time.sleep(delay)
-        delay = min(delay * 2, 1.0)
     return True
 
 
