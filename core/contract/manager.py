@@ -24,6 +24,7 @@ BUNDLED_DISTRIBUTIONS = {
     "ipython": "flowmill-ipython",
     "sge": "flowmill-sge",
     "ruffus": "flowmill-ruffus",
+    "slurm": "flowmill-slurm",
 }
 """Backends shipped in the flowmill repository, and the distribution providing each,
 so that a missing one is reported with what to install."""
