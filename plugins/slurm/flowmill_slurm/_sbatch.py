@@ -32,7 +32,7 @@ def script(jobs: Sequence[api.Job], sbatch: Sequence[str], timeout: float | None
            python: str = sys.executable) -> str:
     """A Python batch script running the worker on one job file, or for an array on
     the file of element ``$SLURM_ARRAY_TASK_ID``; it first sends its output to the
-    job's own log, so an array element's log sits in its node directory. The worker
+    job's own log, so an array element runs and logs in its own node directory. The worker
     imports what the driver could (its ``sys.path`` becomes ``PYTHONPATH``: functions
     from the driver's own modules unpickle on the node). Its second
     line is the ``sbatch`` line that submitted it, for a human to read or rerun.
@@ -42,12 +42,14 @@ def script(jobs: Sequence[api.Job], sbatch: Sequence[str], timeout: float | None
     has minute granularity and is checked every ~30 s, so it is only the backstop."""
     commands = [[*job.command(python), "--failed-exit", str(FAILED_EXIT)] for job in jobs]
     logs = [str(job.dir / LOG) for job in jobs]
+    dirs = [str(job.dir) for job in jobs]
     paths = [os.path.abspath(entry) for entry in sys.path if os.path.isdir(entry or ".")]
     pick = "int(os.environ['SLURM_ARRAY_TASK_ID'])" if len(jobs) > 1 else "0"
     head = (f"#!{python}\n"
             f"# {shlex.join(sbatch)}\n"
             "import os\n"
             f"index = {pick}\n"
+            f"os.chdir({dirs!r}[index])\n"
             f"command = {commands!r}[index]\n"
             f"log = os.open({logs!r}[index], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)\n"
             "os.dup2(log, 1)\n"
