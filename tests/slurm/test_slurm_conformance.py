@@ -15,7 +15,6 @@ pytestmark = [pytest.mark.slurm, pytest.mark.usefixtures("slurm_no_leftovers")]
 
 class TestSlurm(ConformanceSuite):
     backend = "slurm"
-    per_mode = True
     chain_length = 20
     """Each dependent hop waits for the next scheduler pass and the next poll (~1 s)."""
 
@@ -30,3 +29,15 @@ class TestSlurm(ConformanceSuite):
         assert not isinstance(outcome, BaseException), outcome
         assert "--comment=from-the-node" in (tmp_path / "diamond" / "left" / "slurm_job.py").read_text()
         assert "--comment" not in (tmp_path / "diamond" / "top" / "slurm_job.py").read_text()
+
+
+class TestSlurmGraph(TestSlurm):
+    chain_length = 10
+    fan_out_width = 50
+    """Submission is shared with TestSlurm, which runs the full 200-wide fan-out; here
+    width and depth are kept small for the CI budget (each afterok hop waits for a
+    scheduler pass, about a second). bench/bench_slurm.py submits 200 in graph mode."""
+
+    @pytest.fixture
+    def mode_options(self) -> dict[str, Any]:
+        return {"graph": True}
