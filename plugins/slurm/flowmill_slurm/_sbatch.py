@@ -31,13 +31,13 @@ _FLAGS = {"cpus": ("-c", "--cpus-per-task"), "mem": ("--mem", "--mem-per-cpu", "
 def script(jobs: Sequence[api.Job], sbatch: Sequence[str], timeout: float | None,
            python: str = sys.executable) -> str:
     """A Python batch script running the worker on one job file, or for an array on
-    the file of element ``$SLURM_ARRAY_TASK_ID``; it first sends its output to the
-    job's own log, so an array element runs and logs in its own node directory. The worker
-    imports what the driver could (its ``sys.path`` becomes ``PYTHONPATH``: functions
-    from the driver's own modules unpickle on the node). Its second
-    line is the ``sbatch`` line that submitted it, for a human to read or rerun.
+    the file of element ``$SLURM_ARRAY_TASK_ID``, in that job's directory and with its
+    output in that job's log. The worker imports what the driver could (the driver's
+    ``sys.path``: functions from its own modules unpickle on the node). The second line
+    is the ``sbatch`` line that submitted it, for a human to read or rerun.
 
-    With the run's ``timeout`` the script supervises the worker and kills its process
+    Without a timeout the script is the worker (one interpreter start per job, not
+    two). With the run's ``timeout`` it supervises the worker and kills its process
     tree when the time is up, exiting ``TIMEOUT_EXIT``: Slurm's own limit (``--time``)
     has minute granularity and is checked every ~30 s, so it is only the backstop."""
     commands = [[*job.command(python), "--failed-exit", str(FAILED_EXIT)] for job in jobs]
@@ -56,7 +56,10 @@ def script(jobs: Sequence[api.Job], sbatch: Sequence[str], timeout: float | None
             "os.dup2(log, 2)\n"
             f"os.environ['PYTHONPATH'] = os.pathsep.join({paths!r})\n")
     if timeout is None:
-        return head + "os.execv(command[0], command)\n"
+        return head + ("import sys\n"
+                       f"sys.path[:0] = {paths!r}\n"
+                       "from flowmill.worker import main\n"
+                       "sys.exit(main(command[3:]))  # the arguments after -m flowmill.worker\n")
     return head + ("import subprocess, sys\n"
                    "worker = subprocess.Popen(command, start_new_session=True)\n"
                    "try:\n"
