@@ -3,7 +3,8 @@ declaration (:class:`Backend`, :class:`Capabilities`), the two executor shapes a
 what they exchange with the core (:class:`Job`, :class:`ExecutionGraph`,
 :class:`Completion`, :class:`Status`, :class:`Verdict`, :class:`GraphEvents`,
 :class:`RunContext`), and the helpers the bundled backends share (atomic writes into
-the result store, a completion queue, back-off, log tails, killing a process tree).
+the result store, a completion queue, back-off, log tails, killing a process tree, the record of a
+scheduler job a later run re-attaches to).
 
 A backend plugin imports ``flowmill.backend`` and ``flowmill.hookimpl``; every other
 module of the core is private and may change without notice. See docs/plugins.md.
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from .contract.markers import hookimpl
     from .contract.options import RunOptions
     from .contract.polling import StatusPoller
+    from .contract.records import matching_record, remove_record, write_record
     from .contract.resources import Resources
     from .contract.runinfo import RunInfo
     from .contract.states import CrashKind, NodeState, Status, Verdict
@@ -65,8 +67,11 @@ _EXPORTS = {
     "kill_process_tree": "._processes",
     "load_job": ".execution.job",
     "forget_stale_modules": ".store.code",
+    "matching_record": ".contract.records",
+    "remove_record": ".contract.records",
     "result_token": ".store.results",
     "tail": ".contract.helpers",
+    "write_record": ".contract.records",
 }
 
 __all__ = sorted(_EXPORTS)

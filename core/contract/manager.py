@@ -26,6 +26,7 @@ BUNDLED_DISTRIBUTIONS = {
     "sge": "flowmill-sge",
     "ruffus": "flowmill-ruffus",
     "multiproc": "flowmill-multiproc",
+    "slurm": "flowmill-slurm",
 }
 """Backends shipped in the flowmill repository, and the distribution providing each,
 so that a missing one is reported with what to install."""

@@ -1,0 +1,64 @@
+"""One batched status query for every job of the run: ``squeue --states=all`` with
+one line per array element, parsed into a :class:`JobState` per Slurm job id.
+Finished jobs stay listed for the cluster's MinJobAge (300 s by default); an id
+that is gone is missing from the answer and the store decides (see ``_outcome``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping, Sequence
+
+from . import _commands
+
+FIELDS = "ArrayJobID:|,ArrayTaskID:|,State:|,Reason:|,exit_code:|,NodeList:"
+"""The array's id and task, not ``JobID``: an array task's own JobID is a raw id of its own."""
+ENDED = frozenset({"COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "OUT_OF_MEMORY", "NODE_FAIL", "PREEMPTED",
+                   "BOOT_FAIL", "DEADLINE", "REVOKED", "SPECIAL_EXIT"})
+"""Final states; everything else (PENDING, RUNNING, COMPLETING, SUSPENDED...) is in flight."""
+
+
+@dataclass(frozen=True)
+class JobState:
+    state: str
+    reason: str
+    wait_status: int
+    node: str
+
+    @property
+    def ended(self) -> bool:
+        return self.state in ENDED
+
+    @property
+    def running(self) -> bool:
+        return self.state in ("RUNNING", "COMPLETING") or self.ended
+
+    @property
+    def exit_status(self) -> int:
+        return self.wait_status >> 8
+
+    @property
+    def signal(self) -> int:
+        return self.wait_status & 0x7F
+
+
+def parse(output: str) -> dict[str, JobState]:
+    states = {}
+    for line in output.splitlines():
+        parts = line.strip().split("|")
+        if len(parts) != 6:
+            continue
+        array, task, state, reason, code, node = (part.strip() for part in parts)
+        job_id = array if task in ("N/A", "") else f"{array}_{task}"
+        states[job_id] = JobState(state.split()[0], reason, int(code) if code.isdigit() else 0, node)
+    return states
+
+
+def query(job_ids: Sequence[str], patience: float) -> Mapping[str, JobState | None]:
+    """The state of each of these jobs (``N`` or array elements ``N_i``) in one squeue
+    call; None for an id squeue no longer lists. Only the ids asked about are keys,
+    so a job submitted while the query ran is not mistaken for a vanished one."""
+    base = sorted({job_id.split("_")[0] for job_id in job_ids})
+    output = _commands.run(["squeue", "--noheader", "--array", "--states=all", f"--jobs={','.join(base)}",
+                            f"--Format={FIELDS}"], patience, harmless=_commands.UNKNOWN_IDS)
+    states = parse(output)
+    return {job_id: states.get(job_id) for job_id in job_ids}
