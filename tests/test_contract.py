@@ -83,9 +83,9 @@ def test_unknown_backend_lists_installed_ones(tmp_path):
 def test_known_but_missing_backend_names_its_distribution(tmp_path, monkeypatch):
     from flowmill.contract import manager as _manager
 
-    monkeypatch.setitem(_manager.BUNDLED_DISTRIBUTIONS, "slurm", "flowmill-slurm")
-    with pytest.raises(PluginError, match=r"pip install flowmill-slurm"):
-        one_node(tmp_path).run(plugin="slurm")
+    monkeypatch.setitem(_manager.BUNDLED_DISTRIBUTIONS, "pbs", "flowmill-pbs")
+    with pytest.raises(PluginError, match=r"pip install flowmill-pbs"):
+        one_node(tmp_path).run(plugin="pbs")
 
 
 def test_unknown_option_names_valid_options(tmp_path, example):
