@@ -14,7 +14,7 @@ from .contract.options import RunOptions, default_of, describe_type, option_fiel
 from .contract.support import COLUMNS, support_by_mode
 from .contract.types import Backend
 from .store.crash import format_crash
-from .store.results import read_crash
+from .store.results import CRASH, find_crash, read_crash
 
 
 @click.group()
@@ -81,9 +81,10 @@ def plugins(markdown: bool) -> None:
 @main.command()
 @click.argument("crash_file", type=click.Path(exists=True, dir_okay=True, path_type=Path))
 def crash(crash_file: Path) -> None:
-    """Show a crash file (or the crash file in a node directory) readably."""
+    """Show a crash file (or the crash record of a node directory, found also where it
+    went when the directory could not take it) readably."""
     if crash_file.is_dir():
-        crash_file = crash_file / "crash.json"
+        crash_file = find_crash(crash_file.absolute()) or crash_file / CRASH
     try:
         click.echo(format_crash(read_crash(crash_file)))
     except (OSError, ValueError) as exc:

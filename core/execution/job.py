@@ -9,6 +9,7 @@ sees the shared file system.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import socket
 import sys
@@ -26,6 +27,8 @@ from ..store.hashing import HashMethod, value_digest
 
 if TYPE_CHECKING:
     from ..workflow.task import Task
+
+log = logging.getLogger("flowmill")
 
 class Ref(NamedTuple):
     """An input read from an upstream job's stored output."""
@@ -123,11 +126,13 @@ class Job:
 
     def execute(self) -> NodeState:
         """Run the job here and store its result or its crash file; never raises for
-        a failure of the node's own code."""
-        self.dir.mkdir(parents=True, exist_ok=True)
-        store.clear_crash(self.dir)
+        a failure of the node's own code, nor for a store that cannot take its result
+        (a read-only directory, a full disk: the node fails, its crash record naming
+        the path goes wherever :func:`~flowmill.store.results.write_crash` can put it)."""
         values: dict[str, Any] | None = None
         try:
+            self.dir.mkdir(parents=True, exist_ok=True)
+            store.clear_crash(self.dir)
             if self.hash is None:
                 self.hash = self.compute_hash(self._stored_digest)
                 if store.valid_header(self.dir, self.hash) is not None:
@@ -149,8 +154,16 @@ class Job:
             store.write_crash(self.dir, exception_record(node=self.id, node_dir=self.dir,
                                                          task=self.task.describe(), exc=exc,
                                                          inputs=values if values is not None else self.inputs))
-            self.write()
+            self._write_for_rerun()
             return NodeState.FAILED
+
+    def _write_for_rerun(self) -> None:
+        """Save the job file the crash record's rerun command names, if the node
+        directory takes it (the crash record already says when it does not)."""
+        try:
+            self.write()
+        except OSError as exc:
+            log.warning("node %s: cannot save its job file for a rerun: %s", self.id, exc)
 
     def write(self) -> Path:
         """Save the job as ``job.pkl`` in its node dir (what the worker runs)."""

@@ -209,12 +209,12 @@ class Runner:
         for a slow shared file system), then record it."""
         waits = backoff(within=self.options.result_grace)
         while True:
-            crash_file = job.dir / store.CRASH
-            if crash_file.exists():
+            crash_file = store.find_crash(job.dir)
+            if crash_file is not None:
                 record = store.read_crash(crash_file)
                 if completion.details:
                     record["details"] = {**record.get("details", {}), **completion.details}
-                    store.write_crash(job.dir, record)
+                    crash_file = store.write_crash(job.dir, record)
                 with self.lock:
                     self._record_failure(job, crash_file, f"{record.get('error_type')}: {record.get('error')}")
                 return

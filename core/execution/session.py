@@ -24,6 +24,7 @@ from ..contract.options import (
 from ..contract.runinfo import RunInfo
 from ..contract.states import NodeState
 from ..contract.types import Backend, Capabilities, GraphExecutor, RunContext
+from ..store import results as store
 from .graph import ExecutionGraph
 from .graph_level import GraphLevelDriver
 from .job_level import JobLevelDriver
@@ -128,7 +129,7 @@ class Session:
         per_node = node_options(graph, backend, self.backend_options)
         if self.capabilities.needs_pickle:
             check_picklable(graph, backend)
-        self.workflow_dir.mkdir(parents=True, exist_ok=True)
+        (self.workflow_dir / store.RUN_DIR).mkdir(parents=True, exist_ok=True)
         run_id = uuid.uuid4().hex[:12]
         info = RunInfo(run_id=run_id, workflow=self.workflow_name, workflow_dir=self.workflow_dir,
                        backend=backend.name, n_jobs=len(graph))
