@@ -126,7 +126,8 @@ class Job:
 
     def execute(self) -> NodeState:
         """Run the job here and store its result or its crash file; never raises for
-        a failure of the node's own code, nor for a store that cannot take its result
+        a failure of the node's own code (``sys.exit`` included: the node failed, not
+        the process running it; KeyboardInterrupt still interrupts), nor for a store that cannot take its result
         (a read-only directory, a full disk: the node fails, its crash record naming
         the path goes wherever :func:`~flowmill.store.results.write_crash` can put it)."""
         values: dict[str, Any] | None = None
@@ -150,7 +151,7 @@ class Job:
             }
             store.write_result(self.dir, header, outputs)
             return NodeState.RAN
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:
             store.write_crash(self.dir, exception_record(node=self.id, node_dir=self.dir,
                                                          task=self.task.describe(), exc=exc,
                                                          inputs=values if values is not None else self.inputs))

@@ -29,6 +29,7 @@ from ..contract.types import Capabilities, Completion
 from ..store import results as store
 from .graph import ExecutionGraph
 from .job import Job, Ref
+from .journal import Journal
 
 log = logging.getLogger("flowmill")
 
@@ -64,6 +65,8 @@ class Runner:
         self.doomed: Callable[[list[str]], None] = lambda job_ids: None
         """Told which submitted jobs the core settled without them (set by a driver)."""
         self._started: "queue.SimpleQueue[str]" = queue.SimpleQueue()
+        self.journal: Journal | None = None
+        """Set when jobs run in the driver process: it records the running ones."""
         self._clock_on_start = (capabilities.timeouts == "cancel" and capabilities.reports_starts
                                 and run_options.timeout is not None)
 
@@ -81,6 +84,8 @@ class Runner:
             self.running.add(job_id)
             if self._clock_on_start:
                 self.deadlines[job_id] = time.monotonic() + self.options.timeout  # type: ignore[operator]
+        if self.journal is not None:
+            self.journal.enter(self.graph.jobs[job_id])
         self._started.put(job_id)
 
     def drain_started(self) -> None:
@@ -172,6 +177,8 @@ class Runner:
         """Decide what a completion means. Reports of jobs already settled (skipped,
         timed out, or reported before) and of jobs this run does not know are ignored."""
         job = self.graph.jobs.get(completion.job_id)
+        if self.journal is not None:
+            self.journal.leave(completion.job_id)
         with self.lock:
             if job is None or job.id in self.states or job.id not in self.attempts:
                 return Verdict.SETTLED

@@ -28,6 +28,7 @@ from ..store import results as store
 from .graph import ExecutionGraph
 from .graph_level import GraphLevelDriver
 from .job_level import JobLevelDriver
+from .journal import Journal
 from .result import RunResult
 from .runner import Runner
 
@@ -133,7 +134,11 @@ class Session:
         run_id = uuid.uuid4().hex[:12]
         info = RunInfo(run_id=run_id, workflow=self.workflow_name, workflow_dir=self.workflow_dir,
                        backend=backend.name, n_jobs=len(graph))
+        journal = Journal(self.workflow_dir, run_id)
+        journal.recover()
         runner = Runner(graph, None, self.run_options, per_node, info, self.capabilities)
+        if not self.capabilities.needs_pickle:
+            runner.journal = journal
         context = RunContext(run_id=run_id, workflow_dir=self.workflow_dir, started=runner.job_started, log=log,
                              run_options=self.run_options)
         runner.executor = make_executor(backend, self.plugin, self.backend_options, context)
@@ -141,7 +146,10 @@ class Session:
                  backend.name, os.getpid())
         notify("flowmill_run_started", run=info)
         driver = GraphLevelDriver if isinstance(runner.executor, GraphExecutor) else JobLevelDriver
-        driver(runner).run()
+        try:
+            driver(runner).run()
+        finally:
+            journal.close()
         states = runner.states
         result = RunResult(self.workflow_dir, run_id, graph.nodes, {job.id: job.dir for job in graph}, states,
                            runner.crash_files)

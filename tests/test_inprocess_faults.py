@@ -1,0 +1,63 @@
+"""The in-process backend stays honest: a node's sys.exit is that node's failure, a
+Ctrl-C still interrupts, and after a node took the driver down the next run names it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from flowmill import Node, Workflow, WorkflowError
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def constant(x: int = 1) -> int:
+    return x
+
+
+def exits(code: int) -> int:
+    sys.exit(code)
+
+
+def interrupts(x: int = 1) -> int:
+    raise KeyboardInterrupt
+
+
+def test_sys_exit_in_a_node_fails_that_node(tmp_path):
+    wf = Workflow("exits", base_dir=tmp_path)
+    node = Node(exits, name="e")
+    node.inputs.code = 3
+    wf.add_nodes([node, Node(constant, name="b")])
+    with pytest.raises(WorkflowError) as info:
+        wf.run()
+    assert info.value.result.executed == ["b"]
+    [failed] = info.value.failed
+    assert failed.name == "e" and failed.error == "SystemExit: the node called sys.exit(3)"
+
+
+def test_keyboard_interrupt_in_a_node_still_interrupts_the_run(tmp_path):
+    wf = Workflow("interrupted", base_dir=tmp_path)
+    wf.add_nodes([Node(interrupts, name="i")])
+    with pytest.raises(KeyboardInterrupt):
+        wf.run()
+    assert not list((tmp_path / "interrupted" / ".flowmill" / "running").glob("*"))
+
+
+def _driver(base_dir: Path, a_value: str, x_mode: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "tests.dying_driver", str(base_dir), a_value, x_mode], cwd=REPO,
+                          capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.parametrize("death", ["exit", "segfault"])
+def test_the_run_after_a_driver_death_names_the_node_that_killed_it(tmp_path, death):
+    died = _driver(tmp_path, "fine", death)
+    assert died.returncode == (7 if death == "exit" else -11), died.stderr
+    after = _driver(tmp_path, "boom", "ok")
+    assert "the previous run" in after.stderr and "died while running node 'x'" in after.stderr
+    shown = subprocess.run([sys.executable, "-m", "flowmill", "crash", str(tmp_path / "dying" / "x")],
+                           capture_output=True, text=True)
+    assert "Error:     DriverDied: the previous run" in shown.stdout, shown.stderr
+    assert not list((tmp_path / "dying" / ".flowmill" / "running").glob("*"))
