@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
 
-from flowmill import Node, Workflow, WorkflowError
+from flowmill import Node, ValidationError, Workflow, WorkflowError
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -61,3 +62,13 @@ def test_the_run_after_a_driver_death_names_the_node_that_killed_it(tmp_path, de
                            capture_output=True, text=True)
     assert "Error:     DriverDied: the previous run" in shown.stdout, shown.stderr
     assert not list((tmp_path / "dying" / ".flowmill" / "running").glob("*"))
+
+
+def test_an_unhashable_input_is_refused_before_anything_runs(tmp_path):
+    wf = Workflow("unhashable", base_dir=tmp_path)
+    node = Node(constant, name="b")
+    node.inputs.x = threading.Lock()
+    wf.add_nodes([Node(constant, name="a"), node])
+    with pytest.raises(ValidationError, match=r"node 'b': input 'x' \(lock\) cannot be hashed"):
+        wf.run()
+    assert not (tmp_path / "unhashable" / "a").exists()

@@ -25,6 +25,7 @@ from ..contract.runinfo import RunInfo
 from ..contract.states import NodeState
 from ..contract.types import Backend, Capabilities, GraphExecutor, RunContext
 from ..store import results as store
+from ..store.hashing import value_digest
 from .graph import ExecutionGraph
 from .graph_level import GraphLevelDriver
 from .job_level import JobLevelDriver
@@ -92,6 +93,20 @@ def check_picklable(graph: ExecutionGraph, backend: Backend) -> None:
                                       "processes. Pass a path or plain data instead") from None
 
 
+def check_hashable(graph: ExecutionGraph) -> None:
+    """Every input value goes into a cache key, which pickles values of types it does
+    not know; find one that cannot be hashed now, naming the node, on every backend,
+    rather than inside the cache lookup after other nodes ran."""
+    for job in graph:
+        for name, value in job.inputs.items():
+            try:
+                value_digest(value, job.hash_method)
+            except Exception as exc:
+                raise ValidationError(f"node {job.id!r}: input {name!r} ({type(value).__name__}) cannot be "
+                                      f"hashed into the cache key ({exc}); pass a path or plain data "
+                                      "instead") from None
+
+
 UNSUPPORTED_FIX = {
     "timeout": "drop timeout, or use a backend or mode that can stop a running node",
     "max_jobs": "drop max_jobs, or use a mode in which the core submits job by job",
@@ -130,6 +145,7 @@ class Session:
         per_node = node_options(graph, backend, self.backend_options)
         if self.capabilities.needs_pickle:
             check_picklable(graph, backend)
+        check_hashable(graph)
         (self.workflow_dir / store.RUN_DIR).mkdir(parents=True, exist_ok=True)
         run_id = uuid.uuid4().hex[:12]
         info = RunInfo(run_id=run_id, workflow=self.workflow_name, workflow_dir=self.workflow_dir,
