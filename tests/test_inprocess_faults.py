@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from flowmill import Node, ValidationError, Workflow, WorkflowError
+from flowmill import File, Node, ValidationError, Workflow, WorkflowError
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -72,3 +72,19 @@ def test_an_unhashable_input_is_refused_before_anything_runs(tmp_path):
     with pytest.raises(ValidationError, match=r"node 'b': input 'x' \(lock\) cannot be hashed"):
         wf.run()
     assert not (tmp_path / "unhashable" / "a").exists()
+
+
+def read_all(paths: list) -> int:
+    return sum(len(Path(path).read_text()) for path in paths)
+
+
+def test_a_missing_file_input_of_a_python_node_is_a_validation_error(tmp_path):
+    present = tmp_path / "present.txt"
+    present.write_text("data")
+    wf = Workflow("missing", base_dir=tmp_path)
+    node = Node(read_all, name="r")
+    node.inputs.paths = [File(present), File(tmp_path / "absent.txt")]
+    wf.add_nodes([Node(constant, name="a"), node])
+    with pytest.raises(ValidationError, match=r"node 'r': input 'paths': file '.*absent.txt' does not exist"):
+        wf.run()
+    assert not (tmp_path / "missing" / "a").exists()

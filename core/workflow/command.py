@@ -25,7 +25,7 @@ from .._processes import kill_process_tree
 from ..store import results as store
 from ..store.files import File
 from .node import Node
-from .task import MANDATORY
+from .task import MANDATORY, missing_file
 from .templates import placeholders, render_arguments, render_name, render_shell
 
 InputSpec = Union[type, tuple[type, Any]]
@@ -248,10 +248,7 @@ class CommandTask:
         if not _conforms(value, tp):
             hint = " (an absolute flowmill.File)" if "File" in _type_name(tp) else ""
             return f"input {name!r} is declared {_type_name(tp)}{hint}, got {type(value).__name__} {value!r}"
-        for item in value if isinstance(value, (list, tuple)) else [value]:
-            if isinstance(item, File) and not item.exists():
-                return f"input {name!r}: file {str(item)!r} does not exist"
-        return None
+        return missing_file(name, value)
 
     def digest(self) -> str:
         """The command template, declarations, environment and the executable's

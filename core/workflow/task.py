@@ -7,7 +7,8 @@ import inspect
 from pathlib import Path
 from typing import Any, Callable, Mapping, Protocol, Sequence
 
-from .._errors import FlowmillError
+from .._errors import FlowmillError, ValidationError
+from ..store.files import File
 from ..store.hashing import code_digest
 
 MANDATORY = inspect.Parameter.empty
@@ -51,6 +52,16 @@ class Task(Protocol):
         ...
 
 
+def missing_file(name: str, value: Any) -> str | None:
+    """What is wrong with an input whose value is (or lists) a :class:`~flowmill.File`
+    that does not exist, or None: a node cannot use it, and its cache key would only
+    say "missing"."""
+    for item in value if isinstance(value, (list, tuple)) else [value]:
+        if isinstance(item, File) and not item.exists():
+            return f"input {name!r}: file {str(item)!r} does not exist"
+    return None
+
+
 class FunctionTask:
     """A plain Python function; its return value becomes the outputs.
 
@@ -77,6 +88,14 @@ class FunctionTask:
 
     def digest(self) -> str:
         return code_digest(self.func)
+
+    def check(self, inputs: Mapping[str, Any]) -> None:
+        """Refuse, before anything runs, a File input that does not exist (as a
+        command node does)."""
+        for name, value in inputs.items():
+            problem = missing_file(name, value)
+            if problem:
+                raise ValidationError(problem)
 
     def run(self, inputs: Mapping[str, Any], workdir: Path) -> dict[str, Any]:
         value = self.func(**inputs)
