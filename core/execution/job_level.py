@@ -15,6 +15,7 @@ from collections import deque
 from ..contract.states import Verdict
 from ..contract.types import JobExecutor
 from .job import Job
+from .liveness import Liveness
 from .runner import Runner
 
 log = logging.getLogger("flowmill")
@@ -33,6 +34,7 @@ class JobLevelDriver:
         limits = [n for n in (self.executor.slots, runner.options.max_jobs) if n]
         self.capacity = min(limits) if limits else float("inf")
         self.batching = callable(getattr(self.executor, "submit_batch", None))
+        self.liveness = Liveness(self.executor, runner.info.backend)
         runner.doomed = self._cancel
 
     def run(self) -> None:
@@ -92,8 +94,14 @@ class JobLevelDriver:
     def _collect(self) -> None:
         """Wait for completions or the next timeout, and act on the runner's verdicts."""
         runner = self.runner
-        completions = self.executor.wait(runner.next_deadline_in())
+        completions = self.executor.wait(self.liveness.wait_for(runner.next_deadline_in()))
         runner.drain_started()
+        if completions:
+            self.liveness.heard()
+        elif (reason := self.liveness.idle(self.in_flight)) is not None:
+            held = sorted(self.in_flight)
+            runner.backend_gone(reason, held)
+            self._cancel(held)
         for completion in completions:
             job_id = completion.job_id
             if job_id not in self.in_flight:

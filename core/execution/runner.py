@@ -60,6 +60,8 @@ class Runner:
         self.running: set[str] = set()
         """Jobs the executor reported started, in their current attempt."""
         self.stopping = False
+        self.stop_reason = STOP
+        """What nodes skipped after the stop were skipped "because" of."""
         self.lock = threading.RLock()
         self.emit: Callable[..., None] = self.notify_now
         self.doomed: Callable[[list[str]], None] = lambda job_ids: None
@@ -156,7 +158,7 @@ class Runner:
 
     def _blocker(self, job_id: str) -> str | None:
         if self.stopping:
-            return STOP
+            return self.stop_reason
         for parent in self.graph.parents[job_id]:
             state = self.states.get(parent)
             if state == NodeState.FAILED:
@@ -268,6 +270,16 @@ class Runner:
             doomed += self._doom(self._unsettled_submitted(), STOP)
         if doomed:
             self.doomed(doomed)
+
+    def backend_gone(self, reason: str, job_ids: Iterable[str]) -> None:
+        """The executor declared it can finish nothing more (see ``liveness``): the
+        jobs it held are lost for good, and the run stops dispatching."""
+        with self.lock:
+            self.stopping = True
+            self.stop_reason = f"backend {self.info.backend} gone"
+            for job_id in job_ids:
+                if job_id not in self.states:
+                    self._fail(self.graph.jobs[job_id], CrashKind.LOST, f"lost: {reason}", {})
 
     def _descendants(self, job_id: str) -> list[str]:
         seen: set[str] = set()
