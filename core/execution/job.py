@@ -178,7 +178,9 @@ class Job:
         return [python, "-m", "flowmill.worker", str(self.dir / store.JOB)]
 
     def crash(self, error: str, error_type: str, details: Mapping[str, Any]) -> Path:
-        """Write the crash file of a job that could not report for itself."""
+        """Write the crash file of a job that could not report for itself, and its
+        job file for the crash record's rerun command."""
+        self._write_for_rerun()
         return store.write_crash(self.dir, crash_record(node=self.id, node_dir=self.dir,
                                                         task=self.task.describe(), error=error,
                                                         error_type=error_type, inputs=self.inputs,
