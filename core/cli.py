@@ -8,13 +8,14 @@ from pathlib import Path
 
 import click
 
+from . import worker
 from ._errors import FlowmillError
 from .contract.manager import distribution_of, installed_backends, plugin_manager
 from .contract.options import RunOptions, default_of, describe_type, option_fields
 from .contract.support import COLUMNS, support_by_mode
 from .contract.types import Backend
 from .store.crash import format_crash
-from .store.results import CRASH, find_crash, read_crash
+from .store.results import CRASH, JOB, find_crash, read_crash
 
 
 @click.group()
@@ -89,6 +90,18 @@ def crash(crash_file: Path) -> None:
         click.echo(format_crash(read_crash(crash_file)))
     except (OSError, ValueError) as exc:
         raise click.ClickException(f"{crash_file} is not a flowmill crash file: {exc}") from None
+
+
+@main.command()
+@click.argument("node_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+def rerun(node_dir: Path) -> None:
+    """Rerun one node alone, in the foreground, from the job file its run left in
+    NODE_DIR (what a crash record's rerun command does)."""
+    jobfile = node_dir / JOB
+    if not jobfile.is_file():
+        raise click.ClickException(f"{node_dir} has no job file ({JOB}): it is not the directory of a node "
+                                   "that ran or failed")
+    sys.exit(worker.rerun(str(jobfile)))
 
 
 if __name__ == "__main__":
