@@ -24,7 +24,9 @@ class Aftermath(NamedTuple):
     """Nodes that finished after the kill."""
 
 
-def _alive(processes: list[psutil.Process], mentioning: str | None) -> list[str]:
+def alive_processes(processes: list[psutil.Process], mentioning: str | None) -> list[str]:
+    """Of ``processes`` and of those whose command line mentions ``mentioning``, the
+    ones alive and not zombies: pid and command line."""
     found = {p.pid: p for p in processes}
     if mentioning:
         for process in psutil.process_iter():
@@ -63,7 +65,7 @@ def kill_mid_run(base: Path, plugin: str, *options: str, started: int = 2, wait:
     driver.wait()
     time.sleep(wait)
     after = {p.name for p in base.iterdir()} - before
-    left = _alive(children, mentioning)
+    left = alive_processes(children, mentioning)
     for line in left:
         psutil.Process(int(line.split()[0])).kill()
     return Aftermath(left, {n for n in after if n.startswith("started-")}, {n for n in after if n.startswith("done-")})
