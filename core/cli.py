@@ -10,6 +10,7 @@ from typing import Callable
 import click
 
 from . import _template
+from . import worker
 from ._errors import FlowmillError
 from ._logs import log_to_stderr
 from .contract.declaration import check_backend
@@ -20,7 +21,7 @@ from .contract.types import CONTRACT_VERSION, Backend
 from .store.crash import format_crash
 from .report import render
 from .status import describe, summary_line
-from .store.results import CRASH, read_crash
+from .store.results import CRASH, JOB, find_crash, read_crash
 from .store.runs import RunRecord, find_record, read_record, record_paths
 from .workflow.picture import record_picture, write_picture
 
@@ -160,7 +161,7 @@ def crash(path: Path) -> None:
       flowmill crash work/demo            # every crash of workflow demo
       flowmill crash work/demo/b          # the crash of node b, in full
     """
-    crash_file = path / CRASH if path.is_dir() else path
+    crash_file = (find_crash(path.absolute()) or path / CRASH) if path.is_dir() else path
     if path.is_dir() and not crash_file.exists():
         _list_crashes(path)
         return
@@ -269,6 +270,23 @@ def report(workflow_dir: Path, output: Path, run_id: str | None) -> None:
     """
     output.write_text(render(_record(workflow_dir, run_id)), encoding="utf-8")
     click.echo(f"wrote {output}")
+
+
+@main.command()
+@click.argument("node_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+def rerun(node_dir: Path) -> None:
+    """Rerun one node alone, in the foreground, from the job file its run left in
+    NODE_DIR (what a crash record's rerun command does).
+
+    \b
+    Example:
+      flowmill rerun work/demo/b
+    """
+    jobfile = node_dir / JOB
+    if not jobfile.is_file():
+        raise click.ClickException(f"{node_dir} has no job file ({JOB}): it is not the directory of a node "
+                                   "that ran or failed")
+    sys.exit(worker.rerun(str(jobfile)))
 
 
 if __name__ == "__main__":

@@ -9,6 +9,10 @@ since Python exits 1 on an uncaught error (the SGE backend uses 12). The status 
 the backend only: a scheduler holding dependants on this job (SGE ``-hold_jid``)
 releases them however it ended, so dependants check their parents' results in the store
 themselves (the SGE launcher's guard).
+
+It is also the rerun command of every crash record: run by hand, it reruns that node
+alone in the foreground (the node's own output goes to the terminal) and says how it
+ended, with the crash record when it failed again.
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ import sys
 
 from .contract.states import NodeState
 from .execution.job import load_job
+from .store import results as store
+from .store.crash import format_crash
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -27,8 +33,21 @@ def main(argv: list[str] | None = None) -> int:
                         help="exit status when the node fails and its crash file is written (default 1; "
                              "choose another to tell it from a worker that crashed)")
     args = parser.parse_args(argv)
-    outcome = load_job(args.jobfile).execute()
-    return args.failed_exit if outcome == NodeState.FAILED else 0
+    return rerun(args.jobfile, args.failed_exit)
+
+
+def rerun(jobfile: str, failed_exit: int = 1) -> int:
+    """Run one job file here; report its outcome on stderr; return the exit status."""
+    job = load_job(jobfile)
+    outcome = job.execute()
+    if outcome == NodeState.FAILED:
+        crash_file = store.find_crash(job.dir)
+        shown = format_crash(store.read_crash(crash_file)) if crash_file else "(no crash record could be written)"
+        print(f"node {job.id} failed; crash record {crash_file}:\n{shown}", file=sys.stderr)
+        return failed_exit
+    print(f"node {job.id} {'ran' if outcome == NodeState.RAN else 'was cached'}; result in {job.dir}",
+          file=sys.stderr)
+    return 0
 
 
 if __name__ == "__main__":

@@ -152,7 +152,11 @@ class JobExecutor(Protocol):
 
     Optionally, ``submit_batch(jobs, options)`` receives the ready elements of one
     MapNode together (same ``job.group``), e.g. to submit them as one job array; a
-    batch may exceed ``slots``, since it is one submission.
+    batch may exceed ``slots``, since it is one submission. Optionally, ``alive() ->
+    str | None``, called from the driver thread when no completion came for a few
+    seconds, answers the reason why the executor can finish nothing more (e.g. every
+    engine is gone), or None; the core then fails the jobs it holds as lost with that
+    reason and stops the run, instead of waiting forever.
     """
 
     slots: int | None

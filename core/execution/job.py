@@ -175,34 +175,36 @@ class Job:
 
     def execute(self) -> NodeState:
         """Run the job here and store its result or its crash file; never raises for
-        a failure of the node's own code. It holds its node's lock meanwhile, so a
-        second driver's job for the node waits, then reuses this one's result."""
-        self.dir.mkdir(parents=True, exist_ok=True)
-        with node_lock(self.dir, self.id):
-            return self._execute_locked()
-
-    def _execute_locked(self) -> NodeState:
-        store.clear_crash(self.dir)
+        a failure of the node's own code (``sys.exit`` included: the node failed, not
+        the process running it; KeyboardInterrupt still interrupts), nor for a store
+        that cannot take its result (a read-only directory, a full disk: the node
+        fails, its crash record naming the path goes wherever
+        :func:`~flowmill.store.results.write_crash` can put it). It holds its node's
+        lock while it looks at the store and runs, so a second driver's job for the
+        node waits, then reuses this one's result."""
         values: dict[str, Any] | None = None
         usage: Usage | None = None
         try:
-            if self.hash is None:
-                self.settle_key(self._stored_digest)
-                if self.reusable() is not None:
+            self.dir.mkdir(parents=True, exist_ok=True)
+            with node_lock(self.dir, self.id):
+                store.clear_crash(self.dir)
+                if self.hash is None:
+                    self.settle_key(self._stored_digest)
+                    if self.reusable() is not None:
+                        return NodeState.CACHED
+                elif self._made_meanwhile():
                     return NodeState.CACHED
-            elif self._made_meanwhile():
-                return NodeState.CACHED
-            values = self.input_values()
-            usage = Usage()
-            self._run(values, usage)
-            return NodeState.RAN
-        except Exception as exc:
+                values = self.input_values()
+                usage = Usage()
+                self._run(values, usage)
+                return NodeState.RAN
+        except (Exception, SystemExit) as exc:
             record = exception_record(node=self.id, node_dir=self.dir, task=self.task.describe(), exc=exc,
                                       inputs=values if values is not None else self.inputs)
             if usage is not None:
                 record["usage"] = usage.report()
             store.write_crash(self.dir, record)
-            self.write()
+            self._write_for_rerun()
             return NodeState.FAILED
 
     def _run(self, values: dict[str, Any], usage: Usage) -> None:
@@ -233,6 +235,14 @@ class Job:
         return (header is not None and header["hash"] == self.hash
                 and changed_file(header["files"], self.hash_method) is None)
 
+    def _write_for_rerun(self) -> None:
+        """Save the job file the crash record's rerun command names, if the node
+        directory takes it (the crash record already says when it does not)."""
+        try:
+            self.write()
+        except OSError as exc:
+            log.warning("node %s: cannot save its job file for a rerun: %s", self.id, exc)
+
     def write(self) -> Path:
         """Save the job as ``job.pkl`` in its node dir (what the worker runs)."""
         self.dir.mkdir(parents=True, exist_ok=True)
@@ -245,7 +255,9 @@ class Job:
         return [python, "-m", "flowmill.worker", str(self.dir / store.JOB)]
 
     def crash(self, error: str, error_type: str, details: Mapping[str, Any]) -> Path:
-        """Write the crash file of a job that could not report for itself."""
+        """Write the crash file of a job that could not report for itself, and its
+        job file for the crash record's rerun command."""
+        self._write_for_rerun()
         return store.write_crash(self.dir, crash_record(node=self.id, node_dir=self.dir,
                                                         task=self.task.describe(), error=error,
                                                         error_type=error_type, inputs=self.inputs,

@@ -22,6 +22,7 @@ from ..contract.states import Status, Verdict
 from ..contract.types import Completion, JobExecutor
 from . import runner as policy
 from .job import Job
+from .liveness import Liveness
 from .runner import Runner
 
 log = logging.getLogger("flowmill")
@@ -47,6 +48,7 @@ class JobLevelDriver:
         limits = [n for n in (slots, runner.options.max_jobs) if n]
         self.capacity = min(limits) if limits else float("inf")
         self.batching = callable(getattr(self.executor, "submit_batch", None))
+        self.liveness = Liveness(self.executor)
         runner.doomed = self._cancel
 
     def run(self) -> None:
@@ -137,6 +139,12 @@ class JobLevelDriver:
         else:
             completions = self._wait()
         runner.drain_started()
+        if completions:
+            self.liveness.heard()
+        elif (reason := self.liveness.idle()) is not None:
+            held = sorted(self.in_flight)
+            runner.backend_gone(reason, held)
+            self._cancel(held)
         for completion in completions:
             job_id = completion.job_id
             verdict = runner.complete(completion)
@@ -156,7 +164,7 @@ class JobLevelDriver:
     def _wait(self) -> Sequence[Completion]:
         """The executor's completions, waiting at most until the next timeout is due;
         a silence of ``HEARTBEAT_SECONDS`` is logged with what is in flight."""
-        deadline = self.runner.next_deadline_in()
+        deadline = self.liveness.wait_for(self.runner.next_deadline_in())
         beat = policy.HEARTBEAT_SECONDS
         completions = self.executor.wait(beat if deadline is None else min(deadline, beat))
         now = time.monotonic()

@@ -38,6 +38,7 @@ from ..contract.types import Capabilities, Completion
 from ..store import results as store
 from .graph import ExecutionGraph
 from .job import Job, Ref
+from .journal import Journal
 
 log = logging.getLogger("flowmill")
 
@@ -85,12 +86,16 @@ class Runner:
         self.misbehaved: Callable[[PluginError], None] = lambda error: None
         """Told of a breach found in an executor's thread (set by the graph-level driver)."""
         self.stopping = False
+        self.stop_reason = STOP
+        """What nodes skipped after the stop were skipped "because" of."""
         self.lock = threading.RLock()
         self.emit: Callable[..., None] = self.notify_now
         self.doomed: Callable[[list[str]], None] = lambda job_ids: None
         """Told which submitted jobs the core settled without them (set by a driver)."""
         self._started: "queue.SimpleQueue[str]" = queue.SimpleQueue()
         RUNS.add(self)
+        self.journal: Journal | None = None
+        """Set when jobs run in the driver process: it records the running ones."""
         self._clock_on_start = (capabilities.timeouts == "cancel" and capabilities.reports_starts
                                 and run_options.timeout is not None)
 
@@ -111,6 +116,8 @@ class Runner:
             self.running.add(job_id)
             if self._clock_on_start:
                 self.deadlines[job_id] = time.monotonic() + self.options.timeout  # type: ignore[operator]
+        if self.journal is not None:
+            self.journal.enter(self.graph.jobs[job_id])
         self._started.put(job_id)
 
     def drain_started(self) -> None:
@@ -211,7 +218,7 @@ class Runner:
 
     def _blocker(self, job_id: str) -> str | None:
         if self.stopping:
-            return STOP
+            return self.stop_reason
         for parent in self.graph.parents[job_id]:
             state = self.states.get(parent)
             if state == NodeState.FAILED:
@@ -233,6 +240,8 @@ class Runner:
         (skipped, cancelled, timed out) are ignored; a report of a job the executor was
         never given, or already reported, or was told not to run, is a breach."""
         job = self.graph.jobs.get(completion.job_id)
+        if self.journal is not None:
+            self.journal.leave(completion.job_id)
         with self.lock:
             if job is None or job.id not in self.attempts:
                 raise self.breach(f"reported a completion for job {completion.job_id!r}, which it was never "
@@ -283,12 +292,12 @@ class Runner:
         for a slow shared file system), then record it."""
         waits = backoff(within=self.options.result_grace)
         while True:
-            crash_file = job.dir / store.CRASH
-            if crash_file.exists():
+            crash_file = store.find_crash(job.dir)
+            if crash_file is not None:
                 record = store.read_crash(crash_file)
                 if completion.details:
                     record["details"] = {**record.get("details", {}), **completion.details}
-                    store.write_crash(job.dir, record)
+                    crash_file = store.write_crash(job.dir, record)
                 with self.lock:
                     self._record_failure(job, crash_file, f"{record.get('error_type')}: {record.get('error')}")
                 return
@@ -336,6 +345,16 @@ class Runner:
             doomed += self._doom(self._unsettled_submitted(), STOP)
         if doomed:
             self.doomed(doomed)
+
+    def backend_gone(self, reason: str, job_ids: Iterable[str]) -> None:
+        """The executor declared it can finish nothing more (see ``liveness``): the
+        jobs it held are lost for good, and the run stops dispatching."""
+        with self.lock:
+            self.stopping = True
+            self.stop_reason = f"backend {self.info.backend} gone"
+            for job_id in job_ids:
+                if job_id not in self.states:
+                    self._fail(self.graph.jobs[job_id], CrashKind.LOST, f"lost: {reason}", {})
 
     def _descendants(self, job_id: str) -> list[str]:
         seen: set[str] = set()

@@ -26,9 +26,12 @@ from ..contract.states import NodeState
 from ..contract.types import Backend, Capabilities, GraphExecutor, RunContext
 from .dry_run import describe, plan
 from .aliases import resolve_plugin, translate_nipype_keys
+from ..store import results as store
+from ..store.hashing import value_digest
 from .graph import ExecutionGraph
 from .graph_level import GraphLevelDriver
 from .job_level import JobLevelDriver
+from .journal import Journal
 from .result import RunResult
 from .runner import RUNS, Runner
 
@@ -121,6 +124,20 @@ def refuse_oversized(graph: ExecutionGraph, backend: Backend, capabilities: Capa
                                   f"{backend.name!r} has {capabilities.mem_gb:g} GiB for one job (its memory_gb)")
 
 
+def check_hashable(graph: ExecutionGraph) -> None:
+    """Every input value goes into a cache key, which pickles values of types it does
+    not know; find one that cannot be hashed now, naming the node, on every backend,
+    rather than inside the cache lookup after other nodes ran."""
+    for job in graph:
+        for name, value in job.inputs.items():
+            try:
+                value_digest(value, job.hash_method)
+            except Exception as exc:
+                raise ValidationError(f"node {job.id!r}: input {name!r} ({type(value).__name__}) cannot be "
+                                      f"hashed into the cache key ({exc}); pass a path or plain data "
+                                      "instead") from None
+
+
 UNSUPPORTED_FIX = {
     "timeout": "drop timeout, or use a backend or mode that can stop a running node",
     "max_jobs": "drop max_jobs, or use a mode in which the core submits job by job",
@@ -170,12 +187,17 @@ class Session:
         refuse_oversized(graph, backend, self.capabilities)
         if self.capabilities.needs_pickle:
             check_picklable(graph, backend)
-        self.workflow_dir.mkdir(parents=True, exist_ok=True)
+        check_hashable(graph)
+        (self.workflow_dir / store.RUN_DIR).mkdir(parents=True, exist_ok=True)
         run_id = uuid.uuid4().hex[:12]
         info = RunInfo(run_id=run_id, workflow=self.workflow_name, workflow_dir=self.workflow_dir,
                        backend=backend.name, n_jobs=len(graph), options=self.run_options,
                        backend_options=options_as_dict(self.backend_options))
+        journal = Journal(self.workflow_dir, run_id)
+        journal.recover()
         runner = Runner(graph, None, self.run_options, per_node, info, self.capabilities)
+        if not self.capabilities.needs_pickle:
+            runner.journal = journal
         context = RunContext(run_id=run_id, workflow_dir=self.workflow_dir, started=runner.job_started, log=log,
                              run_options=self.run_options)
         runner.executor = make_executor(backend, self.plugin, self.backend_options, context)
@@ -190,6 +212,7 @@ class Session:
             raise
         finally:
             RUNS.discard(runner)
+            journal.close()
         states = runner.states
         result = RunResult(self.workflow_dir, run_id, graph.nodes, {job.id: job.dir for job in graph}, states,
                            runner.crash_files)

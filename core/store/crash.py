@@ -44,7 +44,8 @@ def crash_record(*, node: str, node_dir: Path, task: str, error: str, error_type
 
 def exception_record(*, node: str, node_dir: Path, task: str, exc: BaseException,
                      inputs: Mapping[str, Any] | None) -> dict[str, Any]:
-    return crash_record(node=node, node_dir=node_dir, task=task, error=str(exc) or type(exc).__name__,
+    error = f"the node called sys.exit({exc.code!r})" if isinstance(exc, SystemExit) else str(exc)
+    return crash_record(node=node, node_dir=node_dir, task=task, error=error or type(exc).__name__,
                         error_type=type(exc).__name__,
                         tb="".join(traceback.format_exception(type(exc), exc, exc.__traceback__)),
                         inputs=inputs, details=getattr(exc, "crash_details", None))

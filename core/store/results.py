@@ -18,12 +18,18 @@ Those bytes come with the header's read, so a cached rerun stays one open and on
 read per node. Bigger results are checked against the size their header gives when
 accepted and by checksum when loaded (:func:`read_outputs`), so a rerun never reads
 gigabytes it does not use.
+
+A crash record must land somewhere even when the node's directory cannot take it
+(read-only, full, over quota): it then goes to the workflow's ``.flowmill/crashes/``,
+else to the temp directory, and :func:`find_crash` looks in the same places.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
+import logging
 import os
 import pickle
 import tempfile
@@ -39,6 +45,10 @@ from .locks import Running
 RESULT = "result.pkl"
 CRASH = "crash.json"
 JOB = "job.pkl"
+RUN_DIR = ".flowmill"
+"""The workflow directory's own subdirectory (fallback crash records, the run journal)."""
+
+log = logging.getLogger("flowmill")
 VERIFY_LIMIT = 4 << 20
 """Results up to this many bytes are verified in full before they are reused."""
 
@@ -60,14 +70,25 @@ class DamagedResult(FlowmillError):
 
 
 def atomic_write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    """Write ``path`` whole or not at all. An OSError names ``path`` (a full disk's
+    ENOSPC from ``write`` names no file, and the user must learn which one)."""
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    except OSError as exc:
+        raise _naming(exc, path) from None
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         os.unlink(tmp)
+        if isinstance(exc, OSError):
+            raise _naming(exc, path) from None
         raise
+
+
+def _naming(exc: OSError, path: Path) -> OSError:
+    return type(exc)(exc.errno, exc.strerror or str(exc), str(path))
 
 
 def write_result(node_dir: Path, header: Mapping[str, Any], outputs: Mapping[str, Any], running: Running) -> None:
@@ -80,11 +101,14 @@ def write_result(node_dir: Path, header: Mapping[str, Any], outputs: Mapping[str
         payload = cloudpickle.dumps(dict(outputs), protocol=5)
     header = {**header, "checksum": digest_bytes(payload), "size": len(payload)}
     data = pickle.dumps(header, protocol=5) + payload
-    with open(running.fd, "wb", closefd=False) as handle:
-        handle.seek(0)
-        handle.write(data)
-        handle.truncate()
-    os.replace(running.path, node_dir / RESULT)
+    try:
+        with open(running.fd, "wb", closefd=False) as handle:
+            handle.seek(0)
+            handle.write(data)
+            handle.truncate()
+        os.replace(running.path, node_dir / RESULT)
+    except OSError as exc:
+        raise _naming(exc, node_dir / RESULT) from None
 
 
 def _unpickle(node_dir: Path, source: bytes | io.BufferedReader, what: str) -> Any:
@@ -178,14 +202,44 @@ def result_token(node_dir: Path) -> str | None:
 
 
 def has_crash(node_dir: Path) -> bool:
-    return (Path(node_dir) / CRASH).exists()
+    return find_crash(Path(node_dir)) is not None
+
+
+def crash_places(node_dir: Path) -> list[Path]:
+    """Where the node's crash record may be, in the order it is tried: its own
+    directory, ``<workflow_dir>/.flowmill/crashes/`` (the nearest ancestor holding a
+    ``.flowmill`` directory), the temp directory. Fallback names carry a digest of the
+    node directory, so nodes of the same name in different workflows do not collide."""
+    name = f"{node_dir.name}-{hashlib.blake2b(str(node_dir).encode(), digest_size=5).hexdigest()}.json"
+    places = [node_dir / CRASH]
+    places += [root / RUN_DIR / "crashes" / name for root in node_dir.parents if (root / RUN_DIR).is_dir()][:1]
+    places.append(Path(tempfile.gettempdir()) / "flowmill-crashes" / name)
+    return places
+
+
+def find_crash(node_dir: Path) -> Path | None:
+    return next((path for path in crash_places(node_dir) if path.exists()), None)
 
 
 def write_crash(node_dir: Path, record: Mapping[str, Any]) -> Path:
-    node_dir.mkdir(parents=True, exist_ok=True)
-    path = node_dir / CRASH
-    atomic_write(path, json.dumps(record, indent=2, default=str).encode())
-    return path
+    """Write the crash record in the first place of :func:`crash_places` that takes
+    it, saying in ``details.unwritable`` why the earlier ones did not, and return its
+    path. Never raises for a file system error: a node's failure must not become the
+    run's; if no place takes it, the error is logged and the intended path returned."""
+    problems: list[str] = []
+    places = crash_places(node_dir)
+    for path in places:
+        content = dict(record)
+        if problems:
+            content["details"] = {**content.get("details", {}), "unwritable": "; ".join(problems)}
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write(path, json.dumps(content, indent=2, default=str).encode())
+            return path
+        except OSError as exc:
+            problems.append(str(exc))
+    log.error("cannot write the crash record of node %s anywhere: %s", record.get("node"), "; ".join(problems))
+    return places[0]
 
 
 def read_crash(path: Path) -> dict[str, Any]:
@@ -194,7 +248,11 @@ def read_crash(path: Path) -> dict[str, Any]:
 
 
 def clear_crash(node_dir: Path) -> None:
-    try:
-        os.unlink(node_dir / CRASH)
-    except FileNotFoundError:
-        pass
+    """Remove the node's crash records from every place; a place that refuses (a
+    read-only directory) holds none this run could be confused by, since nothing
+    could be written there either."""
+    for path in crash_places(node_dir):
+        try:
+            os.unlink(path)
+        except OSError:
+            pass

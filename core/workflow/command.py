@@ -301,12 +301,17 @@ class CommandTask:
             path.parent.mkdir(parents=True, exist_ok=True)
         (workdir / COMMAND_FILE).write_text(line + "\n", encoding="utf-8")
         stdout_path = outputs[self.stdout] if self.stdout else workdir / STDOUT_FILE
-        self._execute(argv, line, workdir, stdout_path)
-        missing = [f"{name} ({path})" for name, path in outputs.items() if not path.exists()]
-        if missing:
-            raise CommandError(f"the command succeeded but did not create its declared output(s) "
-                               f"{', '.join(missing)}: {line}\n  in {workdir}; check the output templates "
-                               f"and the tool's log ({workdir / STDERR_FILE})")
+        try:
+            self._execute(argv, line, workdir, stdout_path)
+            missing = [f"{name} ({path})" for name, path in outputs.items() if not path.exists()]
+            if missing:
+                raise CommandError(f"the command succeeded but did not create its declared output(s) "
+                                   f"{', '.join(missing)}: {line}\n  in {workdir}; check the output templates "
+                                   f"and the tool's log ({workdir / STDERR_FILE})")
+        except BaseException:
+            for path in outputs.values():
+                _remove(path)
+            raise
         return dict(outputs)
 
     def _execute(self, argv: list[str], line: str, workdir: Path, stdout_path: Path) -> None:
@@ -348,7 +353,8 @@ def _kill_tree(process: subprocess.Popen[bytes]) -> None:
 
 def _remove(path: Path) -> None:
     """Remove an output left by an earlier run, so a tool that now fails to write it
-    cannot pass the existence check with a stale file."""
+    cannot pass the existence check with a stale file; and a failed tool's partial
+    output, which may be what fills the disk."""
     if path.is_dir() and not path.is_symlink():
         shutil.rmtree(path)
     elif path.exists() or path.is_symlink():

@@ -163,10 +163,11 @@ class MapTask:
             child = element_job(self.node, workdir, index, self.inner, {**fixed, **item}, {},
                                 hash_method=self.hash_method)
             if child.execute() == NodeState.FAILED:
-                crash = store.read_crash(child.dir / store.CRASH)
+                crash_file = store.find_crash(child.dir) or child.dir / store.CRASH
+                crash = store.read_crash(crash_file)
                 raise MapElementFailed(f"element {index} of MapNode {self.node!r} failed with "
                                        f"{crash.get('error_type')}: {crash.get('error')} "
-                                       f"(crash file: {child.dir / store.CRASH})")
+                                       f"(crash file: {crash_file})")
             values = store.read_outputs(child.dir)
             for name in self.output_names:
                 outputs[name].append(values[name])

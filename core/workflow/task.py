@@ -120,9 +120,11 @@ class FunctionTask:
                 for name, value in inputs.items()}
 
     def check(self, inputs: Mapping[str, Any]) -> None:
-        """Refuse a file-annotated input naming a file that does not exist."""
-        for name in self._files.keys() & inputs.keys():
-            path = missing_file(inputs[name])
+        """Refuse an input naming a file that does not exist, as a command node does:
+        a File value, or a path given for a file-annotated parameter (already a File
+        after :meth:`prepare`)."""
+        for name, value in inputs.items():
+            path = missing_file(value)
             if path is not None:
                 raise ValidationError(f"input {name!r}: file {path!r} does not exist")
 

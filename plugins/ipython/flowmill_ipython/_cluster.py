@@ -3,13 +3,18 @@
 ipyparallel's own ``stop_cluster`` can leave processes behind: the controller's helper
 processes share its process group and outlive a dead hub, and each engine and its
 nanny are their own session. So the whole process tree is recorded right after start
-and whatever survives the orderly stop is killed.
+and whatever survives the orderly stop is killed. A driver that dies without stopping
+it (SIGKILL, the OOM killer) leaves that to the cluster's watcher (``_watch``),
+started before the cluster.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import shutil
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -30,6 +35,7 @@ class TemporaryCluster:
         self._cluster = ipyparallel.Cluster(n=n_engines, profile_dir=str(self.profile_dir), cluster_id=cluster_id,
                                             delay=0, log=self._quiet_log(log))
         self._processes: list[psutil.Process] = []
+        self._watcher: subprocess.Popen[bytes] | None = None
 
     @staticmethod
     def _quiet_log(log: logging.Logger) -> logging.Logger:
@@ -45,6 +51,9 @@ class TemporaryCluster:
     def start(self, engine_timeout: float) -> ipyparallel.Client:
         """Start and connect; on any failure (Ctrl-C included) stop what started. No
         progress bar while engines register (ipyparallel's would print into a notebook cell)."""
+        self._watcher = subprocess.Popen([sys.executable, "-m", "flowmill_ipython._watch", str(os.getpid()),
+                                          str(self.profile_dir)], stdin=subprocess.DEVNULL,
+                                         start_new_session=True)
         try:
             self._cluster.start_cluster_sync()
             client = self._cluster.connect_client_sync()
@@ -87,4 +96,7 @@ class TemporaryCluster:
                 pass
         psutil.wait_procs(alive, timeout=_STOP_GRACE)
         shutil.rmtree(self.profile_dir, ignore_errors=True)
+        if self._watcher is not None:
+            self._watcher.kill()
+            self._watcher.wait()
         self._log.info("stopped the temporary IPython cluster (%d engines)", self.n_engines)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import resource
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +20,8 @@ from IPython.paths import get_ipython_dir
 
 from ._cluster import TemporaryCluster
 from ._options import IPythonOptions
+
+_FILES_NEEDED = 1024
 
 START_HINT = ("Start one with `ipcluster start -n N` (adding the same --profile / --profile-dir / --cluster-id), "
               "or name no cluster at all and flowmill starts a temporary local one for the run")
@@ -97,4 +100,19 @@ def connect(options: IPythonOptions, run_id: str, log: logging.Logger) -> Connec
     log.warning("ipython backend: no cluster named and none running in the default profile: starting a "
                 "temporary local cluster of %d engines in %s; it stops when the run ends", n_engines,
                 temporary.profile_dir)
-    return Connection(temporary.start(options.engine_timeout), temporary)
+    try:
+        return Connection(temporary.start(options.engine_timeout), temporary)
+    except OSError as exc:
+        raise api.PluginError(f"ipython backend: the temporary local cluster of {n_engines} engines did not come "
+                              f"up ({type(exc).__name__}: {exc}).{_open_files_hint(n_engines)} Or start a "
+                              f"cluster yourself and name it. {START_HINT}") from None
+
+
+def _open_files_hint(n_engines: int) -> str:
+    """The usual cause on a workstation: a low open-files limit (every engine and the
+    controller's schedulers hold many ZeroMQ sockets)."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY or soft >= _FILES_NEEDED:
+        return ""
+    return (f" This process may open only {soft} files (ulimit -n), too few for a controller and {n_engines} "
+            f"engine(s): raise it (ulimit -n {_FILES_NEEDED}) before starting Python.")

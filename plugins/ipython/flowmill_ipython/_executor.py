@@ -113,12 +113,24 @@ class IPythonExecutor:
     def wait(self, timeout: float | None) -> Sequence[api.Completion]:
         return self._completions.wait(timeout)
 
+    def alive(self) -> str | None:
+        """Why no task can finish any more (every engine unregistered from the
+        controller, which it does when an engine dies), or None."""
+        if self._client.ids:
+            return None
+        lost = sorted(set(self._known_engines.values()))
+        return (f"every IPython engine of the cluster is gone (engine(s) {', '.join(map(str, lost))} died or were "
+                "stopped, and none is left to run the tasks); restart the engines and run again")
+
     def cancel(self, job_ids: Sequence[str]) -> None:
         """Abort queued tasks; interrupt the engines running the others (the task gets
-        a KeyboardInterrupt, the engine survives)."""
+        a KeyboardInterrupt, the engine survives). Without engines ipyparallel can do
+        neither (it raises), and there is nothing running to stop."""
         with self._lock:
             results = {self._tasks.pop(job_id).msg_ids[0] for job_id in job_ids if job_id in self._tasks}
         if not results:
+            return
+        if not self._client.ids:
             return
         futures.wait([self._client.abort(list(results), block=False)], timeout=_CONTROL_TIMEOUT)
         status = self._client.queue_status(verbose=True)

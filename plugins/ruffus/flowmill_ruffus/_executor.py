@@ -8,7 +8,7 @@ from typing import Any, Mapping, Sequence
 import flowmill.backend as api
 from ruffus.ruffus_exceptions import RethrownJobError
 
-from . import _pipeline
+from . import _lifeline, _pipeline
 from ._link import LinkServer, LocalLink
 from ._options import RuffusOptions
 from ._plan import plan
@@ -35,6 +35,7 @@ class RuffusExecutor:
 
     def run_graph(self, graph: api.ExecutionGraph, options: Mapping[str, Any],
                   events: api.GraphEvents) -> Sequence[str]:
+        _lifeline.guard()
         link = LocalLink(graph.jobs, events, self._context.started, self._details)
         self._links.append(link)
         sandboxed = self._options.mode == "multiprocess" and not self._options.dry_run

@@ -16,8 +16,6 @@ def execute(job: api.Job) -> Outcome:
     """Run one job; "lost" when it ended without writing its result or crash file."""
     try:
         job.execute()
-    except SystemExit as exc:
-        return "lost", f"the node's code called sys.exit({exc.code!r}) instead of returning or raising"
     except Exception as exc:
         return "lost", f"flowmill could not run the job: {type(exc).__name__}: {exc}"
     return "done", ""

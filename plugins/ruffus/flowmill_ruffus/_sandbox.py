@@ -24,6 +24,7 @@ from multiprocessing.connection import Connection, Pipe
 import cloudpickle
 from flowmill.backend import kill_process_tree
 
+from ._lifeline import die_with_parent
 from ._outcome import Outcome, execute
 
 
@@ -59,9 +60,11 @@ class Sandbox:
 
     def _start(self) -> None:
         ours, theirs = Pipe()
+        parent = os.getpid()
         pid = os.fork()
         if pid == 0:
             ours.close()
+            die_with_parent(parent)
             _serve(theirs)
         theirs.close()
         self._pid, self._connection = pid, ours
