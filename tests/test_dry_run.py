@@ -40,7 +40,8 @@ def test_a_dry_run_lists_what_would_run_and_runs_nothing(tmp_path, plugin, capsy
     res = chain(tmp_path).run(plugin=plugin, dry_run=True, progress=False)
     printed = capsys.readouterr().out.splitlines()
     assert printed[0] == f"dry run of dry on backend {plugin}: 3 node(s) would run, 0 cached"
-    assert sorted(printed[1:]) == ["  would run a", "  would run b", "  would run c"]
+    assert sorted(printed[1:]) == ["  would run a: no earlier result", "  would run b: an upstream node would run",
+                                   "  would run c: no earlier result"]
     assert res.executed == [] and res.cached == [] and res.state("a") == NodeState.NOT_RUN
     assert not (tmp_path / "dry" / "a").exists()
 
@@ -48,8 +49,10 @@ def test_a_dry_run_lists_what_would_run_and_runs_nothing(tmp_path, plugin, capsy
 def test_a_dry_run_after_a_run_knows_the_cache(tmp_path, plugin, capsys):
     chain(tmp_path).run(plugin=plugin, progress=False)
     res = chain(tmp_path, x=2).run(plugin=plugin, dry_run=True, progress=False)
-    assert capsys.readouterr().out.splitlines() == [
-        f"dry run of dry on backend {plugin}: 2 node(s) would run, 1 cached", "  would run a", "  would run b"]
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[0] == f"dry run of dry on backend {plugin}: 2 node(s) would run, 1 cached"
+    assert printed[1].startswith("  would run a: input x changed: ")
+    assert printed[2:] == ["  would run b: an upstream node would run"]
     assert res.cached == ["c"]
 
 

@@ -1,14 +1,13 @@
 """``wf.run(dry_run=True)`` on a backend without a dry run of its own: say what would
-run and what the cache answers, run nothing. A node is known cached only when every
-node it reads from is (its key needs their output digests); below a node that would
-run, everything would run too, as far as the driver can tell."""
+run and why, and what the cache answers, run nothing. A node is known cached only when
+every node it reads from is (its key needs their output digests); below a node that
+would run, everything would run too, as far as the driver can tell."""
 
 from __future__ import annotations
 
 from typing import Callable
 
 from ..contract.states import NodeState
-from ..store import results as store
 from .graph import ExecutionGraph
 
 
@@ -20,7 +19,10 @@ def plan(graph: ExecutionGraph) -> dict[str, NodeState]:
         job = graph.jobs[job_id]
         header = None
         if all(parent in digests for parent in graph.parents[job_id]):
-            header = store.valid_header(job.dir, job.compute_hash(lambda ref: digests[ref.job_id][ref.output]))
+            job.settle_key(lambda ref: digests[ref.job_id][ref.output])
+            header = job.reusable()
+        else:
+            job.why = "an upstream node would run"
         if header is None:
             fates[job_id] = NodeState.NOT_RUN
         else:
@@ -29,9 +31,10 @@ def plan(graph: ExecutionGraph) -> dict[str, NodeState]:
     return fates
 
 
-def describe(workflow: str, backend: str, fates: dict[str, NodeState], say: Callable[[str], None]) -> None:
+def describe(workflow: str, backend: str, graph: ExecutionGraph, fates: dict[str, NodeState],
+             say: Callable[[str], None]) -> None:
     would_run = [job_id for job_id, fate in fates.items() if fate == NodeState.NOT_RUN]
     say(f"dry run of {workflow} on backend {backend}: {len(would_run)} node(s) would run, "
         f"{len(fates) - len(would_run)} cached")
     for job_id in would_run:
-        say(f"  would run {job_id}")
+        say(f"  would run {job_id}: {graph.jobs[job_id].why}")

@@ -181,7 +181,7 @@ class Session:
         backend = self.backend
         if self.dry_run:
             fates = plan(graph)
-            describe(self.workflow_name, backend.name, fates, print)
+            describe(self.workflow_name, backend.name, graph, fates, print)
             return RunResult(self.workflow_dir, "dry-run", graph.nodes, {job.id: job.dir for job in graph}, fates, {})
         per_node = node_options(graph, backend, self.backend_options)
         refuse_oversized(graph, backend, self.capabilities)
