@@ -30,7 +30,6 @@ for i in range(4):
     else:
         wf.connect(previous, "out", node, "x")
     previous = node
-wf.add_nodes([previous])
 wf.run({options})
 """
 
