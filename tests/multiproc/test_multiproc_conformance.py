@@ -14,8 +14,3 @@ class TestMultiProc(ConformanceSuite):
     @pytest.fixture
     def run_options(self, multiproc_run_options: dict[str, Any]) -> dict[str, Any]:
         return multiproc_run_options
-
-    def node_plugin_args(self) -> None:
-        """n_procs and memory_gb size the pool of the whole run: a node states what it
-        needs in its ``resources`` instead (tests/multiproc/test_multiproc_pool.py)."""
-        return None

@@ -18,12 +18,15 @@ def _total_memory_gb() -> float:
 class MultiProcOptions:
     """The pool's size. Both are budgets, not process counts: a node takes
     ``resources['cpus']`` (default 1) of ``n_procs`` and ``resources['mem_gb']``
-    (default 0) of ``memory_gb`` while it runs."""
+    (default 0) of ``memory_gb`` while it runs. Both size the whole run's pool, so a
+    node's ``plugin_args`` naming them is refused up front (it states its needs in
+    ``resources``)."""
 
     n_procs: int = field(default_factory=lambda: os.cpu_count() or 1, metadata={
-        "help": "cores the pool may use at once (default: every core of this machine)"})
+        "help": "cores the pool may use at once (default: every core of this machine)", "merge": "run-only"})
     memory_gb: float = field(default_factory=_total_memory_gb, metadata={
-        "help": "GiB of memory the running nodes may ask for together (default: this machine's total)"})
+        "help": "GiB of memory the running nodes may ask for together (default: this machine's total)",
+        "merge": "run-only"})
 
     def __post_init__(self) -> None:
         if self.n_procs < 1:
