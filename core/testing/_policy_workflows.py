@@ -110,11 +110,16 @@ def slow(base_dir: Path, pids: Path, seconds: float) -> Workflow:
     return wf
 
 
-def holding(base_dir: Path, pids: Path, width: int, seconds: float) -> Workflow:
-    """``width`` independent nodes, each holding a child process for ``seconds``."""
+def holding(base_dir: Path, pids: Path, after: Path, width: int, seconds: float) -> Workflow:
+    """``width`` independent nodes, each holding a child process for ``seconds``, and
+    ``after``, which waits for hold0 and records its own child in ``after``: a job
+    still waiting when the run is interrupted."""
     pids.mkdir(parents=True, exist_ok=True)
+    after.mkdir(parents=True, exist_ok=True)
     wf = Workflow("holding", base_dir=base_dir)
-    wf.add_nodes([_node(hold, f"hold{i}", x=i, pids=str(pids), seconds=seconds) for i in range(width)])
+    holders = [_node(hold, f"hold{i}", x=i, pids=str(pids), seconds=seconds) for i in range(width)]
+    wf.add_nodes(holders)
+    wf.connect(holders[0], "out", _node(hold, "after", pids=str(after), seconds=seconds), "x")
     return wf
 
 
