@@ -17,7 +17,7 @@ import traceback
 from collections import deque
 from typing import Sequence
 
-from .._errors import PluginError
+from .._errors import PluginError, ValidationError
 from ..contract.states import Status, Verdict
 from ..contract.types import Completion, JobExecutor
 from . import runner as policy
@@ -92,13 +92,17 @@ class JobLevelDriver:
 
     def _hand_over(self, jobs: list[Job]) -> None:
         """Submit jobs (a batch when there are several); if the executor raises, they
-        are lost, and come back through the runner's retries."""
+        are lost, and come back through the runner's retries. A PluginError or
+        ValidationError is the backend's deliberate refusal (a scheduler rejecting a
+        job's specification): it ends the run, as from ``run_graph``."""
         options = self.runner.node_options[jobs[0].id]
         try:
             if len(jobs) > 1:
                 self.executor.submit_batch(jobs, options)  # type: ignore[attr-defined]
             else:
                 self.executor.submit(jobs[0], options)
+        except (PluginError, ValidationError):
+            raise
         except Exception as exc:
             reason = f"backend {self.runner.info.backend!r} failed to submit it: {type(exc).__name__}: {exc}"
             log.warning("%s (%s)", reason, ", ".join(job.id for job in jobs))
