@@ -70,11 +70,13 @@ def test_sgegraph_is_the_sge_backend_in_graph_mode(tmp_path: Path) -> None:
     assert session.backend_options.graph is True and session.backend_options.qsub_args == "-q short"
     assert Session("w", tmp_path, "SGE", {}).backend_options.graph is False
     assert Session("w", tmp_path, "IPython", {}).backend.name == "ipython"
+    assert Session("w", tmp_path, "SLURMGraph", {}).backend_options.graph is True
+    assert Session("w", tmp_path, "SLURM", {}).backend.name == "slurm"
 
 
 @pytest.mark.parametrize("plugin, args, message", [
     ("LegacyMultiProc", {}, "use plugin='multiproc'"),
-    ("SLURM", {}, "flowmill's Slurm backend is not written yet"),
+    ("LSF", {}, "flowmill has no LSF backend"),
     ("PBSGraph", {}, "plugin='sge' with graph=True"),
     ("MultiProc", {"maxtasksperchild": 10}, "'maxtasksperchild' .* has no use in flowmill"),
     ("MultiProc", {"raise_insufficient": False}, "always refuses, before the run, a node asking more"),

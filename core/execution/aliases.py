@@ -17,6 +17,7 @@ from ..contract.manager import BUNDLED_DISTRIBUTIONS
 
 MODES: Mapping[str, tuple[str, Mapping[str, Any]]] = {
     "sgegraph": ("sge", {"graph": True}),
+    "slurmgraph": ("slurm", {"graph": True}),
 }
 """nipype plugin names that are a mode of a flowmill backend (lowercase)."""
 
@@ -26,9 +27,6 @@ INSTEAD: Mapping[str, str] = {
     "pbs": "plugin='sge' on a Grid Engine cell, plugin='ipython' on engines started on the cluster's nodes, "
            "or plugin='multiproc' on one machine: flowmill has no PBS backend",
     "pbsgraph": "plugin='sge' with graph=True on a Grid Engine cell: flowmill has no PBS backend",
-    "slurm": "plugin='ipython' on engines started with srun, or plugin='multiproc' on one node: "
-             "flowmill's Slurm backend is not written yet",
-    "slurmgraph": "plugin='ipython' on engines started with srun: flowmill's Slurm backend is not written yet",
     "lsf": "plugin='ipython' on engines started with bsub: flowmill has no LSF backend",
     "condor": "plugin='ipython' on engines started by HTCondor: flowmill has no HTCondor backend",
     "dagman": "plugin='ipython' on engines started by HTCondor: flowmill has no DAGMan backend",
