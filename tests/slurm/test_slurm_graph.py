@@ -86,8 +86,8 @@ def test_wait_false_then_a_later_run_reattaches(tmp_path: Path, slurm_run_option
 
 def test_without_the_driver_slurm_stops_the_dependants_of_a_failure(tmp_path: Path,
                                                                     slurm_run_options: dict[str, Any]) -> None:
-    res = chain(tmp_path, fail=True).run(plugin="slurm", graph=True, wait=False, **slurm_run_options)
-    assert len(res.pending) == 5
+    res = chain(tmp_path, fail=True, pause=3.0).run(plugin="slurm", graph=True, wait=False, **slurm_run_options)
+    assert len(res.pending) == 5, "a node that pauses 3 s ended before the driver left"
     assert wait_until_no_jobs(60) == []
     assert runs(tmp_path, "mid") == 1
     assert runs(tmp_path, "c") == 0 and runs(tmp_path, "d") == 0
