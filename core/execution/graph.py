@@ -40,6 +40,30 @@ class ExecutionGraph:
         """Job ids, parents before children."""
         return list(graphlib.TopologicalSorter(self.parents).static_order())
 
+    def arrays(self, job_ids: Iterable[str]) -> list[list[str]]:
+        """The jobs in the order given, the elements of one MapNode gathered into one
+        unit at the place of the first of them: elements that share their parents, or
+        whose only difference is the element of an upstream MapNode each waits for.
+        What a scheduler submits as one job array (SGE, Slurm); in topological order,
+        every dependant of a unit still comes after it."""
+        jobs = self.jobs
+
+        def key(job_id: str) -> tuple[Any, ...]:
+            return jobs[job_id].group, tuple(sorted(jobs[p].group or p for p in self.parents[job_id]))
+
+        ordered = list(job_ids)
+        groups: dict[tuple[Any, ...], list[str]] = {}
+        for job_id in ordered:
+            if jobs[job_id].group is not None:
+                groups.setdefault(key(job_id), []).append(job_id)
+        units, placed = [], set()
+        for job_id in ordered:
+            if job_id not in placed:
+                unit = groups[key(job_id)] if jobs[job_id].group is not None else [job_id]
+                placed.update(unit)
+                units.append(unit)
+        return units
+
     def subgraph(self, job_ids: Iterable[str]) -> "ExecutionGraph":
         """The jobs named, with their dependencies among themselves only."""
         keep = {job_id: self.jobs[job_id] for job_id in job_ids}

@@ -87,7 +87,7 @@ class _GraphRun:
         batch = sorted(job_ids, key=self.order.__getitem__)
         if adopt:
             batch = self._adopt(batch)
-        units = self._arrays(batch)
+        units = self.graph.arrays(batch)
         if not units:
             return
         natives = [spec.native_spec(self.graph.jobs[unit[0]], self.options[unit[0]], time_limit=self.timeout)
@@ -176,29 +176,6 @@ class _GraphRun:
                 if jobs[parent].group is not None:
                     columns.setdefault(jobs[parent].group, []).append(parent)
         return list(columns.values())
-
-    def _arrays(self, batch: list[str]) -> list[list[str]]:
-        """The batch in submission order, elements of one MapNode gathered into one
-        array at the place of the first of them (their dependants all come later in
-        topological order): elements that share their parents, or whose only
-        difference is the element of an upstream MapNode each waits for."""
-        jobs = self.graph.jobs
-
-        def key(job_id: str) -> tuple[Any, ...]:
-            parents = tuple(sorted(jobs[p].group or p for p in self.graph.parents[job_id]))
-            return jobs[job_id].group, parents
-
-        groups: dict[tuple[Any, ...], list[str]] = {}
-        for job_id in batch:
-            if jobs[job_id].group is not None:
-                groups.setdefault(key(job_id), []).append(job_id)
-        units, placed = [], set()
-        for job_id in batch:
-            if job_id not in placed:
-                unit = groups[key(job_id)] if jobs[job_id].group is not None else [job_id]
-                placed.update(unit)
-                units.append(unit)
-        return units
 
     # -- following --------------------------------------------------------------------
 

@@ -62,7 +62,7 @@ class SlurmGraphExecutor:
             for job_id, record in adoptable.items():
                 self.context.log.info("node %s: re-attaching to Slurm job %s", job_id, record["slurm_job_id"])
                 self._track(job_id, record["slurm_job_id"], record.get("token"))
-            for unit in self._units([job_id for job_id in graph.topological() if job_id not in adoptable]):
+            for unit in graph.arrays([job_id for job_id in graph.topological() if job_id not in adoptable]):
                 self._submit(unit)
         if not self.options.wait:
             with self._lock:
@@ -93,28 +93,6 @@ class SlurmGraphExecutor:
             else:
                 api.remove_record(graph.jobs[job_id].dir, RECORD)
         return adoptable
-
-    def _units(self, batch: list[str]) -> list[list[str]]:
-        """The batch in submission order, the elements of one MapNode that wait on the
-        same parents (or each on the matching element of another MapNode) gathered into
-        one array at the place of the first of them."""
-        assert self.graph is not None
-        jobs = self.graph.jobs
-
-        def key(job_id: str) -> tuple[Any, ...]:
-            return jobs[job_id].group, tuple(sorted(jobs[p].group or p for p in self.graph.parents[job_id]))
-
-        groups: dict[tuple[Any, ...], list[str]] = {}
-        for job_id in batch:
-            if jobs[job_id].group is not None:
-                groups.setdefault(key(job_id), []).append(job_id)
-        units, placed = [], set()
-        for job_id in batch:
-            if job_id not in placed:
-                unit = groups[key(job_id)] if jobs[job_id].group is not None else [job_id]
-                placed.update(unit)
-                units.append(unit)
-        return units
 
     def _dependency(self, unit: list[str]) -> str | None:
         """``afterok`` on the parents in flight; for an array whose element i waits on
