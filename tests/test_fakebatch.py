@@ -78,11 +78,17 @@ def test_queue_delay_and_cancel(tmp_path):
 
 
 def test_the_backend_polls_all_jobs_in_one_query_per_interval(tmp_path, fakebatch):
+    """The bound is counted in the run's own intervals, not in jobs: on a loaded machine
+    the run lasts longer and rightly polls more, while a query per job in flight would
+    still be several times the number of intervals."""
+    began = time.monotonic()
     res = battery.fan_out(tmp_path, 30).run(plugin="fakebatch", slots=8, poll_interval=0.2)
+    intervals = (time.monotonic() - began) / 0.2
     assert len(res.executed) == 31
     scheduler = fakebatch.last.batch
     assert len(scheduler.submitted) == 31
-    assert scheduler.queries < 31, "one status query per job instead of one per interval"
+    assert scheduler.queries <= 1.5 * intervals + 2, \
+        f"{scheduler.queries} status queries in {intervals:.0f} poll intervals: not one query per interval"
 
 
 class TestFakeBatchConforms(ConformanceSuite):
