@@ -184,11 +184,12 @@ class PolicyCases:
     def test_ctrl_c_leaves_nothing_queued_or_running(self, tmp_path: Path, options: dict[str, Any]) -> None:
         """SIGINT reaches the driver (as Ctrl-C does) once a node runs. A backend that
         can stop jobs leaves none running; one that cannot lets the running ones
-        finish; in both, no other job starts."""
+        finish (they end ``RELEASE_AFTER`` seconds after the signal); in both, no other
+        job starts."""
         stoppable = self.capabilities(options).timeouts != "none"
-        pids, after = tmp_path / "pids", tmp_path / "after"
-        wf = policy.holding(tmp_path, pids, after, width=4, seconds=60 if stoppable else 3)
-        sender = threading.Thread(target=_interrupt_when_present, args=(pids, os.getpid()), daemon=True)
+        pids, after, sent = tmp_path / "pids", tmp_path / "after", tmp_path / "sigint-sent"
+        wf = policy.holding(tmp_path, pids, after, width=4, seconds=60, released=None if stoppable else sent)
+        sender = threading.Thread(target=_interrupt_when_present, args=(pids, os.getpid(), sent), daemon=True)
         sender.start()
         began = time.monotonic()
         with pytest.raises(KeyboardInterrupt):
@@ -279,11 +280,13 @@ class PolicyCases:
         assert store.read_crash(info.value.failed[0].crash_file)["error_type"] == "ValueError"
 
 
-def _interrupt_when_present(directory: Path, pid: int, within: float = 60.0) -> None:
-    """Send SIGINT to the driver once ``directory`` has an entry (a node runs)."""
+def _interrupt_when_present(directory: Path, pid: int, sent: Path, within: float = 60.0) -> None:
+    """Send SIGINT to the driver once ``directory`` has an entry (a node runs), then
+    create ``sent``."""
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         if any(directory.iterdir()):
             os.kill(pid, signal.SIGINT)
+            sent.touch()
             return
         time.sleep(0.02)

@@ -30,19 +30,34 @@ def perish(x: int, marks: str, times: int) -> int:
     return x + 1
 
 
-def hold(x: int, pids: str, seconds: float) -> int:
+RELEASE_AFTER = 2.0
+"""How long a holder outlives the Ctrl-C on a backend that cannot stop its jobs: the
+driver has taken the interrupt by then, so a queued job that starts after it was let
+start by the driver, not by holders that happened to end first on a slow machine."""
+
+
+def hold(x: int, pids: str, seconds: float, released: str | None = None) -> int:
     """Run a child process for ``seconds``, its pid recorded as a file in ``pids``; on
     an interrupt the node stops its child itself (as ``subprocess.run`` does), so a
-    child left running means the job was neither interrupted nor killed with its tree."""
+    child left running means the job was neither interrupted nor killed with its tree.
+    The node also ends ``RELEASE_AFTER`` seconds after the file ``released`` appears."""
     child = subprocess.Popen(["sleep", str(seconds)])
     try:
         Path(pids, str(child.pid)).touch()
-        child.wait()
+        while child.poll() is None and not _released(released):
+            time.sleep(0.05)
     finally:
         if child.poll() is None:
             child.kill()
             child.wait()
     return x
+
+
+def _released(path: str | None) -> bool:
+    try:
+        return path is not None and time.time() - os.path.getmtime(path) >= RELEASE_AFTER
+    except FileNotFoundError:
+        return False
 
 
 def exclusive(x: int, shared: str, seconds: float) -> int:
@@ -110,16 +125,19 @@ def slow(base_dir: Path, pids: Path, seconds: float) -> Workflow:
     return wf
 
 
-def holding(base_dir: Path, pids: Path, after: Path, width: int, seconds: float) -> Workflow:
-    """``width`` independent nodes, each holding a child process for ``seconds``, and
-    ``after``, which waits for hold0 and records its own child in ``after``: a job
-    still waiting when the run is interrupted."""
+def holding(base_dir: Path, pids: Path, after: Path, width: int, seconds: float,
+            released: Path | None = None) -> Workflow:
+    """``width`` independent nodes, each holding a child process for ``seconds`` (or
+    until ``RELEASE_AFTER`` seconds after ``released`` appears), and ``after``, which
+    waits for hold0 and records its own child in ``after``: a job still waiting when
+    the run is interrupted."""
     pids.mkdir(parents=True, exist_ok=True)
     after.mkdir(parents=True, exist_ok=True)
     wf = Workflow("holding", base_dir=base_dir)
-    holders = [_node(hold, f"hold{i}", x=i, pids=str(pids), seconds=seconds) for i in range(width)]
+    until = None if released is None else str(released)
+    holders = [_node(hold, f"hold{i}", x=i, pids=str(pids), seconds=seconds, released=until) for i in range(width)]
     wf.add_nodes(holders)
-    wf.connect(holders[0], "out", _node(hold, "after", pids=str(after), seconds=seconds), "x")
+    wf.connect(holders[0], "out", _node(hold, "after", pids=str(after), seconds=seconds, released=until), "x")
     return wf
 
 
