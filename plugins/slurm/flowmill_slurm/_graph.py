@@ -50,6 +50,8 @@ class SlurmGraphExecutor:
         self.job_ids: dict[str, str] = {}
         self.tokens: dict[str, str | None] = {}
         self.started: set[str] = set()
+        self.cancelled: list[str] = []
+        """Slurm ids this run scancelled: its end waits for them to be over."""
         self.poller = api.StatusPoller(lambda ids: _squeue.query(ids, options.scheduler_patience), self._update,
                                        interval=options.poll_interval, most=options.poll_most, failed=self._fail)
 
@@ -203,6 +205,7 @@ class SlurmGraphExecutor:
             self._changed.notify_all()
 
     def _scancel(self, slurm_ids: Sequence[str]) -> None:
+        self.cancelled.extend(slurm_ids)
         _commands.scancel(slurm_ids, self.options.scheduler_patience)
 
     def cancel(self, job_ids: Sequence[str]) -> None:
@@ -221,3 +224,4 @@ class SlurmGraphExecutor:
         with self._lock:
             if not self._keep_jobs and self.remaining:
                 self.cancel(sorted(self.remaining))
+        _squeue.await_cancelled(self.cancelled, self.options.scheduler_patience, self.context.log)

@@ -29,6 +29,8 @@ class SlurmJobExecutor:
         self.jobs: dict[str, api.Job] = {}
         """Slurm id (``N``, or ``N_i`` for an array element) -> job, for the jobs in flight."""
         self.started: set[str] = set()
+        self.cancelled: list[str] = []
+        """Slurm ids this run scancelled: its end waits for them to be over."""
         self._lock = threading.Lock()
         self.poller = api.StatusPoller(lambda ids: _squeue.query(ids, options.scheduler_patience), self._update,
                                        interval=options.poll_interval, most=options.poll_most,
@@ -79,6 +81,7 @@ class SlurmJobExecutor:
 
     def _scancel(self, ids: Sequence[str]) -> None:
         self.poller.forget(ids)
+        self.cancelled.extend(ids)
         _commands.scancel(ids, self.options.scheduler_patience)
 
     def shutdown(self) -> None:
@@ -89,3 +92,4 @@ class SlurmJobExecutor:
             ids = list(self.jobs)
             self.jobs.clear()
         self._scancel(ids)
+        _squeue.await_cancelled(self.cancelled, self.options.scheduler_patience, self.context.log)

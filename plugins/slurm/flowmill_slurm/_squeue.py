@@ -5,6 +5,8 @@ that is gone is missing from the answer and the store decides (see ``_outcome``)
 
 from __future__ import annotations
 
+import logging
+import time
 from dataclasses import dataclass
 from typing import Mapping, Sequence
 
@@ -62,3 +64,27 @@ def query(job_ids: Sequence[str], patience: float) -> Mapping[str, JobState | No
                             f"--Format={FIELDS}"], patience, harmless=_commands.UNKNOWN_IDS)
     states = parse(output)
     return {job_id: states.get(job_id) for job_id in job_ids}
+
+
+def wait_ended(job_ids: Sequence[str], patience: float, within: float = 15.0, every: float = 0.5) -> list[str]:
+    """Wait up to ``within`` seconds for these jobs to end; the ones still pending or
+    running then. ``scancel`` only asks: a job Slurm was starting as the driver took a
+    Ctrl-C runs on until slurmd has signalled it, and a run must not return while a job
+    of its own may still start its command."""
+    deadline = time.monotonic() + within
+    waiting = list(job_ids)
+    while waiting:
+        states = query(waiting, patience)
+        waiting = [job_id for job_id, info in states.items() if info is not None and not info.ended]
+        if not waiting or time.monotonic() >= deadline:
+            break
+        time.sleep(every)
+    return waiting
+
+
+def await_cancelled(job_ids: Sequence[str], patience: float, log: logging.Logger) -> None:
+    """At a run's end: wait for the jobs it scancelled, and say which outlived the wait."""
+    left = wait_ended(job_ids, patience) if job_ids else []
+    if left:
+        log.warning("Slurm jobs %s were cancelled but had not ended 15 s later; scancel them by hand if they "
+                    "are still listed by squeue", ", ".join(left))
