@@ -82,8 +82,8 @@ class Example:
 
     @property
     def id(self) -> str:
-        """``file:line``, with the cluster appended: the suite routes cluster tests by
-        their id, so a test on SGE must say ``sge`` in it."""
+        """``file:line``, with the cluster appended, so that ``-k sge`` selects the
+        examples that run on SGE as it selects the SGE suite's own tests."""
         return self.first.where + (f"-{self.needs}" if self.needs else "")
 
     @property
