@@ -55,21 +55,29 @@ class LocalLink:
         self._started = started
         self._details = dict(details)
         self._lock = threading.Lock()
+        self._reported = threading.Condition(self._lock)
         self._cancelled: set[str] = set()
         self._settled: set[str] = set()
         """Jobs whose last report the core settled: a Ruffus job handed to a new pool
         worker (its first one died) skips them."""
+        self._reporting: set[str] = set()
+        """Jobs whose report awaits the core's verdict: a new worker asking to begin
+        one waits for it (its first worker may have died right after reporting)."""
         self._runners: dict[str, int] = {}
         """Job id -> pid of the sandbox process running it (multiprocess mode)."""
         self._holders: dict[str, int | None] = {}
         """Job id -> pid of the pool worker that began it (None in threads): only the
         holder's report counts."""
+        self._dead: set[int] = set()
+        """Pool workers reported dead: a request of theirs still on its way is refused."""
 
     def begin(self, job_id: str, runner: int | None = None, worker: int | None = None) -> api.Job | None:
         """The job, if it may start; ``runner`` is the process that will run it,
         ``worker`` the pool worker that asks."""
         with self._lock:
-            if job_id in self._cancelled or job_id in self._settled or self._events.blocked(job_id):
+            self._reported.wait_for(lambda: job_id not in self._reporting)
+            if (job_id in self._cancelled or job_id in self._settled or worker in self._dead
+                    or self._events.blocked(job_id)):
                 return None
             if runner is not None:
                 self._runners[job_id] = runner
@@ -89,27 +97,35 @@ class LocalLink:
             self._runners.pop(job_id, None)
             if job_id in self._cancelled:
                 return False
+            self._reporting.add(job_id)
         return self._report(api.Completion(job_id, api.Status(status), reason, self._details))
 
     def worker_gone(self, pid: int, how: str) -> None:
         """A pool worker died: the jobs it held are lost (the pool hands its Ruffus
         job to another worker, which runs them again if the core says so)."""
         with self._lock:
+            self._dead.add(pid)
             held = [job_id for job_id, holder in self._holders.items() if holder == pid]
             for job_id in held:
                 del self._holders[job_id]
                 self._runners.pop(job_id, None)
             held = [job_id for job_id in held if job_id not in self._cancelled]
+            self._reporting.update(held)
         for job_id in held:
             self._report(api.Completion(job_id, api.Status.LOST, f"the Ruffus pool worker (pid {pid}) running it {how}",
                                         {**self._details, "pid": pid}))
 
     def _report(self, completion: api.Completion) -> bool:
         """The core's verdict: True when it wants the job run again."""
-        again = self._events.completed(completion) == api.Verdict.RESUBMIT
-        if not again:
+        again = False
+        try:
+            again = self._events.completed(completion) == api.Verdict.RESUBMIT
+        finally:
             with self._lock:
-                self._settled.add(completion.job_id)
+                self._reporting.discard(completion.job_id)
+                if not again:
+                    self._settled.add(completion.job_id)
+                self._reported.notify_all()
         return again
 
     def cancel(self, job_ids: Sequence[str]) -> None:
