@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import graphlib
+import multiprocessing
 import threading
 import time
 from dataclasses import dataclass
@@ -81,6 +82,43 @@ class ThreadGraph:
 
     def shutdown(self) -> None:
         pass
+
+
+def _serve_jobs(jobs: "multiprocessing.Queue[Any]", done: "multiprocessing.Queue[Any]") -> None:
+    while (job := jobs.get()) is not None:
+        job.execute()
+        done.put(job.id)
+
+
+class ProcessGraph(ThreadGraph):
+    """A correct graph-level executor that runs the jobs, one at a time, in a worker
+    process it forks. Like a scheduler whose workers vanish, it cannot tell when the
+    worker died (its queues do not close): only ``alive`` can."""
+
+    def __init__(self, context: api.RunContext) -> None:
+        super().__init__(context)
+        forking = multiprocessing.get_context("fork")
+        self.jobs: "multiprocessing.Queue[Any]" = forking.Queue()
+        self.done: "multiprocessing.Queue[Any]" = forking.Queue()
+        self.worker = forking.Process(target=_serve_jobs, args=(self.jobs, self.done), daemon=True)
+        self.worker.start()
+
+    def attempt(self, job: api.Job, events: api.GraphEvents) -> api.Verdict:
+        self.context.started(job.id)
+        self.jobs.put(job)
+        if self.done.get() is None:
+            return api.Verdict.SETTLED  # shut down
+        return events.completed(api.Completion(job.id))
+
+    def alive(self) -> str | None:
+        if self.worker.is_alive():
+            return None
+        return f"worker process {self.worker.pid} exited with {self.worker.exitcode}"
+
+    def shutdown(self) -> None:
+        self.done.put(None)
+        self.worker.kill()
+        self.worker.join()
 
 
 # -- job-level mistakes -------------------------------------------------------------

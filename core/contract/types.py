@@ -205,6 +205,12 @@ class GraphExecutor(Protocol):
     crash, an expired timeout, Ctrl-C). It must stop them if queued or running, never
     start them, and not report them. ``shutdown`` is called from the driver thread
     once ``run_graph`` returned or was abandoned.
+
+    Optionally, ``alive() -> str | None``, as on :class:`JobExecutor`: called from the
+    driver thread when no event came for a few seconds; a reason means the executor
+    can finish nothing more (its workers are gone), and the core then fails every
+    job not settled as lost with that reason, cancels them, and gives ``run_graph`` a
+    short grace to return before the run ends without it.
     """
 
     def run_graph(self, graph: "ExecutionGraph", options: Mapping[str, Any],

@@ -10,7 +10,10 @@ An executor that breaks the contract (see ``runner``) stops the run at once with
 runner's PluginError; one whose ``run_graph`` raises fails every job it had not
 reported, with the backend's error in their crash files (a PluginError or
 ValidationError it raises is its deliberate refusal of the run, raised as it is); an inbox silent for
-``HEARTBEAT_SECONDS`` is logged with what is in flight.
+``HEARTBEAT_SECONDS`` is logged with what is in flight, and one silent for
+``liveness.CHECK_EVERY`` asks the executor's ``alive()``: one that declares itself
+dead fails every job not settled, naming its reason, and gets ``liveness.GRACE``
+seconds to return from ``run_graph`` before the run ends without it.
 """
 
 from __future__ import annotations
@@ -25,7 +28,9 @@ from typing import Any
 from .._errors import FlowmillError
 from ..contract.states import NodeState, Verdict
 from ..contract.types import Completion, GraphExecutor
+from . import liveness
 from . import runner as policy
+from .liveness import Liveness
 from .runner import Runner
 
 log = logging.getLogger("flowmill")
@@ -41,10 +46,12 @@ class GraphLevelDriver:
         self.executor: GraphExecutor = runner.executor
         self.inbox: "queue.SimpleQueue[Any]" = queue.SimpleQueue()
         self.outcome: dict[str, Any] = {}
+        self.liveness = Liveness(self.executor)
+        self.remaining: list[str] = []
 
     def run(self) -> None:
         runner = self.runner
-        remaining = self._uncached()
+        remaining = self.remaining = self._uncached()
         subgraph = runner.graph.subgraph(remaining)
         for job in subgraph:
             runner.submitted(job)
@@ -121,23 +128,51 @@ class GraphLevelDriver:
             raise
 
     def _next(self) -> Any:
-        """The next item of the inbox; expires timeouts while waiting for it, and
-        logs a silence of ``HEARTBEAT_SECONDS`` with what is in flight."""
+        """The next item of the inbox; expires timeouts while waiting for it, logs a
+        silence of ``HEARTBEAT_SECONDS`` with what is in flight, and ends the wait
+        (``_DONE``) when the executor declares itself dead."""
         runner = self.runner
         quiet_since = last_beat = time.monotonic()
         while True:
-            deadline = runner.next_deadline_in()
+            deadline = self.liveness.wait_for(runner.next_deadline_in())
             beat = policy.HEARTBEAT_SECONDS
             try:
-                return self.inbox.get(timeout=beat if deadline is None else min(deadline, beat))
+                item = self.inbox.get(timeout=beat if deadline is None else min(deadline, beat))
+                self.liveness.heard()
+                return item
             except queue.Empty:
                 expired = runner.expire()
                 if expired:
                     self.executor.cancel(expired)
+            if (reason := self.liveness.idle()) is not None:
+                self._abandon(reason)
+                return _DONE
             now = time.monotonic()
             if now - last_beat >= beat:
                 runner.heartbeat(now - quiet_since)
                 last_beat = now
+
+    def _abandon(self, reason: str) -> None:
+        """The executor can finish nothing more: fail what is not settled, cancel it
+        there, and give ``run_graph`` ``liveness.GRACE`` seconds to return."""
+        runner = self.runner
+        with runner.lock:
+            unsettled = [job_id for job_id in self.remaining if job_id not in runner.states]
+        log.error("backend %r can finish nothing more (%s): its %d unsettled job(s) are lost",
+                  runner.info.backend, reason, len(unsettled))
+        runner.backend_gone(reason, unsettled)
+        self.executor.cancel(unsettled)
+        until = time.monotonic() + liveness.GRACE
+        while (left := until - time.monotonic()) > 0:
+            try:
+                item = self.inbox.get(timeout=left)
+            except queue.Empty:
+                break
+            if item is _DONE:
+                return
+            self._handle(item)
+        log.warning("backend %r did not return from run_graph within %.0f s; the run ends without it",
+                    runner.info.backend, liveness.GRACE)
 
     def _handle(self, item: Any) -> None:
         self.runner.drain_started()

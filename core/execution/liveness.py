@@ -1,11 +1,12 @@
 """Waits that are bounded: a backend can go quiet for good (every IPython engine
-killed, a scheduler that lost its jobs), and the driver would wait for a completion
-that never comes. So while the driver is idle it asks the executor every
-``CHECK_EVERY`` seconds whether it can still finish anything (the optional
-``alive()`` of :class:`~flowmill.backend.JobExecutor`: a reason when it cannot, else
-None). A backend that declares itself dead fails the jobs it held as lost, naming the
-reason, and the run stops. (What the driver says while it waits is the runner's
-heartbeat.)
+killed, a scheduler that lost its jobs, a graph executor's workers gone), and the
+driver would wait for a completion that never comes. So while the driver is idle it
+asks the executor every ``CHECK_EVERY`` seconds whether it can still finish anything
+(the optional ``alive()`` of a job-level or graph-level executor: a reason when it
+cannot, else None). A backend that declares itself dead fails the jobs it held as
+lost, naming the reason, and the run stops; a graph executor gets ``GRACE`` seconds
+more to return from ``run_graph``, and is then left behind. Both drivers use this one
+clock. (What the driver says while it waits is the runner's heartbeat.)
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import time
 from typing import Any
 
 CHECK_EVERY = 5.0
+GRACE = 2.0
 
 
 class Liveness:

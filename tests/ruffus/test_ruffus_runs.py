@@ -7,8 +7,11 @@ import os
 import threading
 from pathlib import Path
 
+import multiprocessing.pool
+
 import psutil
 import pytest
+import ruffus.task
 from ruffus import Pipeline
 from ruffus.graph import node
 
@@ -32,6 +35,17 @@ def test_consecutive_runs_leave_no_ruffus_state(tmp_path: Path, mode: str) -> No
     assert first["n4"].out == 5 and len(first.executed) == 5
     assert second["n6"].out == 7 and len(second.executed) == 7
     assert registry() == before
+
+
+def test_ruffus_keeps_its_own_pool_outside_flowmill_runs(tmp_path: Path) -> None:
+    """flowmill's runs build their Ruffus pool in their own way (see _pool); a Ruffus
+    pipeline of the user's in the same process still gets Python's pool."""
+    chain(tmp_path, 3).run(plugin="ruffus", n_procs=2)
+    pool = ruffus.task.ProcessPool(1)
+    try:
+        assert isinstance(pool, multiprocessing.pool.Pool)
+    finally:
+        pool.terminate()
 
 
 @pytest.mark.parametrize("mode", MODES)

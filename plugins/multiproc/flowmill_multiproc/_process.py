@@ -94,6 +94,7 @@ class WorkerProcess:
                 self._on_done(self, self._replies.recv_bytes().decode())
         except (EOFError, OSError):
             pass
+        self._kill_group()
         self._on_exit(self, os.waitstatus_to_exitcode(os.waitpid(self.pid, 0)[1]))
 
     def kill(self) -> None:
@@ -101,11 +102,18 @@ class WorkerProcess:
         process group of its own, which a signal reaches at once, also a child its
         job is forking at that moment (walking the tree alone would miss it); the
         tree walk then catches processes that left the group."""
+        self._kill_group()
+        api.kill_process_tree(self.pid)
+
+    def _kill_group(self) -> None:
+        """SIGKILL the worker's process group. Also once the worker is gone: a worker
+        killed from outside leaves what its job started (reparented, out of reach
+        of a tree walk) in the group, which must not run on beside the job's retry.
+        Sent before the worker is reaped, so its pid, the group's id, cannot be reused."""
         try:
             os.killpg(self.pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
-        api.kill_process_tree(self.pid)
 
     def close(self) -> None:
         """Close the lifeline: an idle worker exits, a busy one kills its job's tree.

@@ -48,7 +48,7 @@ class RuffusExecutor:
                 _pipeline.write_printouts(pipeline, self._options)
                 if self._options.dry_run:
                     return list(graph.jobs)
-                _pipeline.run(pipeline, self._options, self._n_procs)
+                _pipeline.run(pipeline, self._options, self._n_procs, link.worker_gone)
         except RethrownJobError as exc:
             if _interrupted(exc):
                 raise KeyboardInterrupt("Ruffus' workers were interrupted") from exc

@@ -9,6 +9,10 @@ PR_SET_PDEATHSIG``) to SIGKILL it when its parent dies, and exits at once if the
 parent is already gone. Ruffus' own processes get this through multiprocessing's
 after-fork hook, in direct children of the driver only: a node that uses
 multiprocessing itself is left alone.
+
+The kernel sends that signal when the forking *thread* ends, not the process: a
+child forked off a thread that ends before the run does (the pool's workers, see
+``_pool``) watches the driver through a pidfd instead (:func:`exit_with`).
 """
 
 from __future__ import annotations
@@ -16,7 +20,9 @@ from __future__ import annotations
 import ctypes
 import multiprocessing
 import os
+import select
 import signal
+import threading
 from multiprocessing import util
 
 _PR_SET_PDEATHSIG = 1
@@ -31,6 +37,24 @@ def die_with_parent(parent: int) -> None:
         return
     if os.getppid() != parent:
         os._exit(1)
+
+
+def exit_with(driver: int) -> None:
+    """In a process just forked by ``driver`` (from any of its threads), leading a
+    process group of its own: SIGKILL that group when the driver dies, and exit now
+    if it already died."""
+    try:
+        lifeline = os.pidfd_open(driver)
+    except OSError:
+        os._exit(1)
+    if os.getppid() != driver:  # the pidfd may name a process that reused the pid
+        os._exit(1)
+
+    def watch() -> None:
+        select.select([lifeline], [], [])
+        os.killpg(0, signal.SIGKILL)
+
+    threading.Thread(target=watch, name="flowmill-ruffus-lifeline", daemon=True).start()
 
 
 class _Driver:

@@ -45,8 +45,8 @@ class Link(Protocol[Work]):
 
 class LocalLink:
     """The driver's side: turns begin/end into the core's graph events, remembers
-    which jobs were cancelled and which process runs each job; runs jobs in the
-    calling thread."""
+    which jobs were cancelled or settled, and which processes run each job; runs jobs
+    in the calling thread."""
 
     def __init__(self, jobs: Mapping[str, api.Job], events: api.GraphEvents,
                  started: Callable[[str], None], details: Mapping[str, Any]) -> None:
@@ -55,30 +55,78 @@ class LocalLink:
         self._started = started
         self._details = dict(details)
         self._lock = threading.Lock()
+        self._reported = threading.Condition(self._lock)
         self._cancelled: set[str] = set()
+        self._settled: set[str] = set()
+        """Jobs whose last report the core settled: a Ruffus job handed to a new pool
+        worker (its first one died) skips them."""
+        self._reporting: set[str] = set()
+        """Jobs whose report awaits the core's verdict: a new worker asking to begin
+        one waits for it (its first worker may have died right after reporting)."""
         self._runners: dict[str, int] = {}
         """Job id -> pid of the sandbox process running it (multiprocess mode)."""
+        self._holders: dict[str, int | None] = {}
+        """Job id -> pid of the pool worker that began it (None in threads): only the
+        holder's report counts."""
+        self._dead: set[int] = set()
+        """Pool workers reported dead: a request of theirs still on its way is refused."""
 
-    def begin(self, job_id: str, runner: int | None = None) -> api.Job | None:
-        """The job, if it may start; ``runner`` is the process that will run it."""
+    def begin(self, job_id: str, runner: int | None = None, worker: int | None = None) -> api.Job | None:
+        """The job, if it may start; ``runner`` is the process that will run it,
+        ``worker`` the pool worker that asks."""
         with self._lock:
-            if job_id in self._cancelled or self._events.blocked(job_id):
+            self._reported.wait_for(lambda: job_id not in self._reporting)
+            if (job_id in self._cancelled or job_id in self._settled or worker in self._dead
+                    or self._events.blocked(job_id)):
                 return None
             if runner is not None:
                 self._runners[job_id] = runner
+            self._holders[job_id] = worker
         self._started(job_id)
         return self._jobs[job_id]
 
     run = staticmethod(execute)
 
-    def end(self, job_id: str, status: str, reason: str) -> bool:
-        """Report the attempt; a cancelled job is not reported (the core settled it)."""
+    def end(self, job_id: str, status: str, reason: str, worker: int | None = None) -> bool:
+        """Report the attempt; a cancelled job is not reported (the core settled it),
+        nor one whose worker the driver already reported dead."""
         with self._lock:
+            if self._holders.get(job_id, -1) != worker:
+                return False
+            del self._holders[job_id]
             self._runners.pop(job_id, None)
             if job_id in self._cancelled:
                 return False
-        completion = api.Completion(job_id, api.Status(status), reason, self._details)
-        return self._events.completed(completion) == api.Verdict.RESUBMIT
+            self._reporting.add(job_id)
+        return self._report(api.Completion(job_id, api.Status(status), reason, self._details))
+
+    def worker_gone(self, pid: int, how: str) -> None:
+        """A pool worker died: the jobs it held are lost (the pool hands its Ruffus
+        job to another worker, which runs them again if the core says so)."""
+        with self._lock:
+            self._dead.add(pid)
+            held = [job_id for job_id, holder in self._holders.items() if holder == pid]
+            for job_id in held:
+                del self._holders[job_id]
+                self._runners.pop(job_id, None)
+            held = [job_id for job_id in held if job_id not in self._cancelled]
+            self._reporting.update(held)
+        for job_id in held:
+            self._report(api.Completion(job_id, api.Status.LOST, f"the Ruffus pool worker (pid {pid}) running it {how}",
+                                        {**self._details, "pid": pid}))
+
+    def _report(self, completion: api.Completion) -> bool:
+        """The core's verdict: True when it wants the job run again."""
+        again = False
+        try:
+            again = self._events.completed(completion) == api.Verdict.RESUBMIT
+        finally:
+            with self._lock:
+                self._reporting.discard(completion.job_id)
+                if not again:
+                    self._settled.add(completion.job_id)
+                self._reported.notify_all()
+        return again
 
     def cancel(self, job_ids: Sequence[str]) -> None:
         """These jobs never start; a running one is killed with its process tree
@@ -121,19 +169,20 @@ class LinkServer:
             while True:
                 try:
                     method, job_id, *args = connection.recv()
+                    connection.send(self._answer(method, job_id, args))
                 except (EOFError, OSError):
                     return
-                connection.send(self._answer(method, job_id, args))
 
     def _answer(self, method: str, job_id: str, args: list[Any]) -> bytes | bool | None:
         """Always answers, so a worker never waits forever on a driver-side error."""
         if method == "end":
             return self._link.end(job_id, *args)
-        while (job := self._link.begin(job_id, *args)) is not None:
+        runner, worker = args
+        while (job := self._link.begin(job_id, runner, worker)) is not None:
             try:
                 return cloudpickle.dumps(job)
             except Exception as exc:
-                if not self._link.end(job_id, "lost", f"the job could not be sent to a worker process: {exc}"):
+                if not self._link.end(job_id, "lost", f"the job could not be sent to a worker process: {exc}", worker):
                     return None
         return None
 
@@ -175,10 +224,10 @@ class RemoteLink:
         return connection.recv()
 
     def begin(self, job_id: str) -> bytes | None:
-        return self._call("begin", job_id, sandbox().pid)
+        return self._call("begin", job_id, sandbox().pid, os.getpid())
 
     def run(self, work: bytes) -> Outcome:
         return sandbox().run(work, self.timeout)
 
     def end(self, job_id: str, status: str, reason: str) -> bool:
-        return self._call("end", job_id, status, reason)
+        return self._call("end", job_id, status, reason, os.getpid())

@@ -22,6 +22,7 @@ from ruffus.graph import node
 from ._link import Link
 from ._options import RuffusOptions
 from ._plan import Stage
+from ._pool import Lost, recovering
 from ._unit import Names, Unit, run_unit
 
 _registry = threading.Lock()
@@ -71,12 +72,14 @@ def _forget(pipeline: Pipeline) -> None:
             del node._name_to_node[task._name]
 
 
-def run(pipeline: Pipeline, options: RuffusOptions, n_procs: int) -> None:
+def run(pipeline: Pipeline, options: RuffusOptions, n_procs: int, lost: Lost) -> None:
     """``pipeline_run`` without Ruffus' timestamp pause (one_second_per_job) and
-    without its logging: jobs never raise, so there is nothing for it to say."""
+    without its logging: jobs never raise, so there is nothing for it to say. Its
+    process pool survives a dead worker, telling ``lost`` (see ``_pool``)."""
     parallelism = {"multiprocess": n_procs} if options.mode == "multiprocess" else {"multithread": n_procs}
-    pipeline_run(target_tasks=[], pipeline=pipeline, verbose=0, one_second_per_job=False,
-                 **parallelism, **RUN_SETTINGS)
+    with recovering(lost):
+        pipeline_run(target_tasks=[], pipeline=pipeline, verbose=0, one_second_per_job=False,
+                     **parallelism, **RUN_SETTINGS)
 
 
 def write_printouts(pipeline: Pipeline, options: RuffusOptions) -> None:

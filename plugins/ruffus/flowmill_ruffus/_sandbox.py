@@ -1,10 +1,11 @@
 """A child process of each Ruffus pool worker that runs its jobs.
 
-Python's ``multiprocessing.Pool``, which Ruffus uses, waits forever for a task whose
-worker process died, so a node killed by a signal, the OOM killer or a crash in C code
-would hang the run. Jobs therefore run in a long-lived child of the worker: if the
-child dies, the worker survives, reports the job lost and starts a new child for the
-next one. A child per worker, not per job: forking a worker for every job doubled the
+A node killed by a signal, the OOM killer or a crash in C code should cost its job,
+not the pool worker (whose death the pool survives, see ``_pool``, but at the price
+of a fork and of the Ruffus job's other flowmill jobs waiting for a new worker). Jobs
+therefore run in a long-lived child of the worker: if the child dies, the worker
+survives, reports the job lost with how the child ended, and starts a new child for
+the next one. A child per worker, not per job: forking a worker for every job doubled the
 cost of a trivial node (copy-on-write faults in the worker after each fork).
 
 The child is also what the run's ``timeout`` and the driver's ``cancel`` stop: its
