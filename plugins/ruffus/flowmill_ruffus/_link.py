@@ -49,7 +49,7 @@ class LocalLink:
     calling thread."""
 
     def __init__(self, jobs: Mapping[str, api.Job], events: api.GraphEvents,
-                 started: Callable[[str], None], details: Mapping[str, Any]) -> None:
+                 started: Callable[..., None], details: Mapping[str, Any]) -> None:
         self._jobs = jobs
         self._events = events
         self._started = started
@@ -60,13 +60,14 @@ class LocalLink:
         """Job id -> pid of the sandbox process running it (multiprocess mode)."""
 
     def begin(self, job_id: str, runner: int | None = None) -> api.Job | None:
-        """The job, if it may start; ``runner`` is the process that will run it."""
+        """The job, if it may start; ``runner`` is the process that will run it (None:
+        this one, in threads), which the core hears as where the job runs."""
         with self._lock:
             if job_id in self._cancelled or self._events.blocked(job_id):
                 return None
             if runner is not None:
                 self._runners[job_id] = runner
-        self._started(job_id)
+        self._started(job_id, api.process_place(runner))
         return self._jobs[job_id]
 
     run = staticmethod(execute)
