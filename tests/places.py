@@ -23,11 +23,11 @@ def whoami(pause: float) -> dict[str, Any]:
 
 def places_workflow(base_dir: Any, pause: float = 0.0, nodes: int = 2) -> Workflow:
     """``nodes`` independent whoami nodes, w0, w1, ..."""
-    wf = Workflow("places", base_dir=base_dir)
-    for i in range(nodes):
-        node = Node(whoami, name=f"w{i}")
+    made = [Node(whoami, name=f"w{i}") for i in range(nodes)]
+    for node in made:
         node.inputs.pause = pause
-        wf.add_nodes([node])
+    wf = Workflow("places", base_dir=base_dir)
+    wf.add_nodes(made)
     return wf
 
 
