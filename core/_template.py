@@ -77,7 +77,7 @@ class Executor:
         with self.lock:
             self.processes[job.id] = process
             self.cancelled.discard(job.id)
-        self.context.started(job.id)
+        self.context.started(job.id, api.process_place(process.pid))
         threading.Thread(target=self._reap, args=(job, process), daemon=True).start()
 
     def _reap(self, job: api.Job, process: subprocess.Popen[bytes]) -> None:

@@ -4,7 +4,7 @@ what they exchange with the core (:class:`Job`, :class:`ExecutionGraph`,
 :class:`Completion`, :class:`Status`, :class:`Verdict`, :class:`GraphEvents`,
 :class:`RunContext`), and the helpers the bundled backends share (atomic writes into
 the result store, a completion queue, back-off, log tails, killing a process tree, the record of a
-scheduler job a later run re-attaches to).
+scheduler job a later run re-attaches to, naming where a job runs).
 
 A backend plugin imports ``flowmill.backend`` and ``flowmill.hookimpl``; every other
 module of the core is private and may change without notice. See docs/plugins.md.
@@ -33,6 +33,8 @@ if TYPE_CHECKING:
     from .execution.graph import ExecutionGraph
     from .execution.job import Job, Ref, load_job
     from .store.code import forget_stale_modules
+    from .store.locks import running_holder
+    from .store.places import process_place
     from .store.results import CRASH, RESULT, atomic_write, has_crash, result_token
 
 _EXPORTS = {
@@ -66,6 +68,8 @@ _EXPORTS = {
     "hookimpl": ".contract.markers",
     "kill_process_tree": "._processes",
     "load_job": ".execution.job",
+    "process_place": ".store.places",
+    "running_holder": ".store.locks",
     "forget_stale_modules": ".store.code",
     "matching_record": ".contract.records",
     "remove_record": ".contract.records",

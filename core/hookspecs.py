@@ -70,8 +70,12 @@ def flowmill_node_submitted(run: "RunInfo", job: "Job") -> None:
 
 
 @hookspec
-def flowmill_node_started(run: "RunInfo", job: "Job") -> None:
-    """The executor reported that the node began running."""
+def flowmill_node_started(run: "RunInfo", job: "Job", where: "str | None") -> None:
+    """The executor reported that the node began running. ``where`` is where it runs,
+    as the backend knows it (``"HOST pid N"``, ``"IPython engine 2 on HOST"``, a
+    Slurm node), or None if the backend cannot tell. An observer written before
+    ``where`` existed, naming only ``run`` and ``job``, keeps working: pluggy passes
+    an implementation only the arguments it names."""
 
 
 @hookspec

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from .status import counts_line, when
+from .store.places import process_place
 from .store.results import read_crash
 from .store.runs import RunRecord
 
@@ -101,7 +102,7 @@ def _timeline(record: RunRecord) -> str:
     parts = [f"<svg id='timeline' xmlns='http://www.w3.org/2000/svg' width='{label + width + 20}' "
              f"height='{row * len(lanes) + 30}'>"]
     for i, (host, pid) in enumerate(lanes):
-        parts.append(f"<text class='lane' x='0' y='{i * row + 13}'>{escape(str(host))} pid {pid}</text>")
+        parts.append(f"<text class='lane' x='0' y='{i * row + 13}'>{escape(process_place(pid, host))}</text>")
     lane_of = {lane: i for i, lane in enumerate(lanes)}
     for entry in timed:
         y = lane_of[(entry.get("host") or "?", entry.get("pid") or 0)] * row + 2

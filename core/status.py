@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
+from .store.places import process_place
 from .store.runs import RunRecord
 
 STATE_ORDER = ("ran", "cached", "failed", "skipped", "pending")
@@ -48,7 +49,7 @@ def _node_figures(entry: dict[str, Any]) -> str:
 def describe(record: RunRecord, slowest: int = 5) -> list[str]:
     run = record.run
     lines = [f"run {run['run']} of {run['workflow']} on {run['backend']}, started {when(run['started'])} "
-             f"on {run.get('driver_host')} (pid {run.get('driver_pid')}), {_took(record)}",
+             f"on {process_place(run.get('driver_pid'), run.get('driver_host'))}, {_took(record)}",
              f"  {counts_line(record)}",
              f"  record: {record.path}"]
     failed = record.with_state("failed")

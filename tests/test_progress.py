@@ -94,26 +94,26 @@ def test_a_third_party_display_replaces_the_builtin_one(tmp_path, capsys):
 
 
 LIVE = """
-import sys, time
+import os, sys, time
 import flowmill
 from flowmill import Node, Workflow
-from tests.plugin_examples import ExamplePlugin
 
 def nap(x: int) -> int:
+    with open("pid", "w") as mine:
+        mine.write(str(os.getpid()))
     time.sleep(x)
     return x
 
 def fail(x: int) -> int:
     raise ValueError("broken")
 
-flowmill.register(ExamplePlugin())
 wf = Workflow("live", base_dir=sys.argv[1])
 for name, func, x in (("sleepy", nap, 2), ("quick", nap, 0), ("bad", fail, 0)):
     node = Node(func, name=name)
     node.inputs.x = x
     wf.add_nodes([node])
 try:
-    wf.run(plugin="pool", workers=3)
+    wf.run(plugin="multiproc", n_procs=3)
 except flowmill.WorkflowError:
     pass
 """
@@ -121,7 +121,8 @@ except flowmill.WorkflowError:
 
 def test_a_live_display_in_a_terminal(tmp_path):
     """Run in a pseudo-terminal: rich redraws the counts, elapsed time, ETA and the
-    running nodes, and prints the failure with its crash file above them."""
+    running nodes with the process each runs in, and prints the failure with its
+    crash file above them."""
     script = tmp_path / "live.py"
     script.write_text(LIVE)
     master, slave = pty.openpty()
@@ -141,8 +142,10 @@ def test_a_live_display_in_a_terminal(tmp_path):
     assert process.wait(60) == 0
     os.close(master)
     screen = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", b"".join(chunks).decode()).replace("\r", "")
-    assert "live on pool (run " in screen
+    assert "live on multiproc (run " in screen
     assert re.search(r"running 1 done 1 failed 1\s+elapsed \d", screen)
-    assert "  running sleepy (" in screen and "ETA " in screen
+    worker = (tmp_path / "live" / "sleepy" / "pid").read_text()
+    assert re.search(rf"  running sleepy \([\d.]+s\) on {socket.gethostname()} pid {worker}(?!\d)", screen), screen
+    assert "ETA " in screen
     assert f"FAILED bad: ValueError: broken\n  crash file: {tmp_path / 'live' / 'bad' / 'crash.json'}" in screen
     assert re.search(r"flowmill: run \w+ finished: RunResult\(.*ran=2, failed=1\) in \d", screen)

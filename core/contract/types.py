@@ -122,8 +122,11 @@ class Completion:
 class RunContext:
     """Handed to a backend when its executor is built for one run.
 
-    ``started`` tells the core that a job began running (call it from any thread; it
-    starts the job's timeout clock); ``workflow_dir`` is where the results of this run
+    ``started(job_id, where=None)`` tells the core that a job began running (call it
+    from any thread; it starts the job's timeout clock); ``where`` names where it runs,
+    for the live display and observers: ``flowmill.backend.process_place(pid)`` for a
+    process on this host, or what the scheduler calls the place (a node, an engine).
+    Only the first report of an attempt counts. ``workflow_dir`` is where the results of this run
     live; ``run_options`` are the core's options of this run, for what the backend
     enforces where jobs run (``max_jobs`` of a graph-level executor, a native
     ``timeout``, ``result_grace`` of a job-side guard).
@@ -131,7 +134,8 @@ class RunContext:
 
     run_id: str
     workflow_dir: Path
-    started: Callable[[str], None]
+    started: Callable[..., None]
+    """``started(job_id: str, where: str | None = None) -> None``"""
     log: logging.Logger
     run_options: "RunOptions"
 

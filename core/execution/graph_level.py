@@ -56,6 +56,7 @@ class GraphLevelDriver:
         for job in subgraph:
             runner.submitted(job)
         runner.emit = self._queue_event
+        runner.wake = lambda: self.inbox.put(("wake",))
         runner.doomed = lambda job_ids: self.inbox.put(("cancel", job_ids))
         runner.misbehaved = lambda error: self.inbox.put(("breach", error))
         try:
@@ -64,6 +65,7 @@ class GraphLevelDriver:
         finally:
             self.executor.shutdown()
             runner.emit = runner.notify_now
+            runner.wake = lambda: None
         self._deliver_queued()
         if runner.violation is not None:
             raise runner.violation

@@ -20,10 +20,15 @@ from typing import Sequence
 from .._errors import PluginError, ValidationError
 from ..contract.states import Status, Verdict
 from ..contract.types import Completion, JobExecutor
+from ..store.places import process_place
 from . import runner as policy
 from .job import Job
 from .liveness import Liveness
 from .runner import Runner
+
+START_NOTICE = 1.0
+"""Seconds at most between a start reported from an executor's thread and the moment
+observers (the live display) hear of it."""
 
 log = logging.getLogger("flowmill")
 
@@ -114,7 +119,7 @@ class JobLevelDriver:
         (nipype's ``run_without_submitting``, e.g. a pass-through node)."""
         runner = self.runner
         runner.submitted(job)
-        runner.job_started(job.id)
+        runner.job_started(job.id, process_place())
         job.execute()
         runner.drain_started()
         runner.complete(Completion(job.id))
@@ -166,9 +171,14 @@ class JobLevelDriver:
             self._cancel(expired)
 
     def _wait(self) -> Sequence[Completion]:
-        """The executor's completions, waiting at most until the next timeout is due;
-        a silence of ``HEARTBEAT_SECONDS`` is logged with what is in flight."""
+        """The executor's completions, waiting at most until the next timeout is due,
+        and at most ``START_NOTICE`` seconds while a job in flight has not been reported
+        started (an executor's thread may report it meanwhile: observers hear of it when
+        this thread wakes); a silence of ``HEARTBEAT_SECONDS`` is logged with what is in
+        flight."""
         deadline = self.liveness.wait_for(self.runner.next_deadline_in())
+        if self._unstarted():
+            deadline = START_NOTICE if deadline is None else min(deadline, START_NOTICE)
         beat = policy.HEARTBEAT_SECONDS
         completions = self.executor.wait(beat if deadline is None else min(deadline, beat))
         now = time.monotonic()
@@ -178,6 +188,10 @@ class JobLevelDriver:
             self.runner.heartbeat(now - self.quiet_since)
             self.last_beat = now
         return completions
+
+    def _unstarted(self) -> bool:
+        running = self.runner.running
+        return any(job_id not in running for job_id in self.in_flight)
 
     def _cancel(self, job_ids: list[str]) -> None:
         """Jobs the runner settled while the executor held them: stop them there."""

@@ -92,7 +92,10 @@ class Runner:
         self.emit: Callable[..., None] = self.notify_now
         self.doomed: Callable[[list[str]], None] = lambda job_ids: None
         """Told which submitted jobs the core settled without them (set by a driver)."""
-        self._started: "queue.SimpleQueue[str]" = queue.SimpleQueue()
+        self._started: "queue.SimpleQueue[tuple[str, str | None]]" = queue.SimpleQueue()
+        self.wake: Callable[[], None] = lambda: None
+        """Told that a start waits to be delivered (set by a graph-level driver, whose
+        thread sleeps on its inbox; the job-level driver bounds its waits instead)."""
         RUNS.add(self)
         self.journal: Journal | None = None
         """Set when jobs run in the driver process: it records the running ones."""
@@ -104,9 +107,10 @@ class Runner:
 
     # -- starts and the timeout clock ------------------------------------------------
 
-    def job_started(self, job_id: str) -> None:
+    def job_started(self, job_id: str, where: str | None = None) -> None:
         """Given to the executor as ``RunContext.started``; safe from any thread. Starts
-        the job's clock at once; observers hear of it on the driver thread."""
+        the job's clock at once; observers hear of it, and of ``where`` it runs, on the
+        driver thread."""
         with self.lock:
             if job_id in self.refused:
                 raise self.breach(f"started job {job_id!r}, which GraphEvents.blocked told it not to run",
@@ -118,16 +122,17 @@ class Runner:
                 self.deadlines[job_id] = time.monotonic() + self.options.timeout  # type: ignore[operator]
         if self.journal is not None:
             self.journal.enter(self.graph.jobs[job_id])
-        self._started.put(job_id)
+        self._started.put((job_id, where))
+        self.wake()
 
     def drain_started(self) -> None:
         """Deliver start reports to observers (on the driver thread)."""
         while True:
             try:
-                job_id = self._started.get_nowait()
+                job_id, where = self._started.get_nowait()
             except queue.Empty:
                 return
-            notify("flowmill_node_started", run=self.info, job=self.graph.jobs[job_id])
+            notify("flowmill_node_started", run=self.info, job=self.graph.jobs[job_id], where=where)
 
     def next_deadline_in(self) -> float | None:
         """Seconds until the next timeout expires (None: no clock is running)."""

@@ -18,8 +18,11 @@ class NodeLog:
     """The observer: one INFO line per node event, naming the node's id."""
 
     @hookimpl
-    def flowmill_node_started(self, run: RunInfo, job: Any) -> None:
-        log.info("node %s started", job.id)
+    def flowmill_node_started(self, run: RunInfo, job: Any, where: str | None) -> None:
+        if where:
+            log.info("node %s started on %s", job.id, where)
+        else:
+            log.info("node %s started", job.id)
 
     @hookimpl
     def flowmill_node_finished(self, run: RunInfo, job: Any, report: Mapping[str, Any]) -> None:

@@ -34,10 +34,10 @@ class Progress:
             view.tally.submitted(job.id)
 
     @hookimpl
-    def flowmill_node_started(self, run: RunInfo, job: Any) -> None:
+    def flowmill_node_started(self, run: RunInfo, job: Any, where: str | None) -> None:
         view = self._views.get(run.run_id)
         if view is not None:
-            view.tally.started_job(job.id)
+            view.tally.started_job(job.id, where)
 
     @hookimpl
     def flowmill_node_finished(self, run: RunInfo, job: Any, report: Mapping[str, Any]) -> None:

@@ -21,8 +21,9 @@ class Snapshot:
     counts: dict[str, int]
     elapsed: float
     eta: float | None
-    running: list[tuple[str, float]]
-    """Nodes reported started, with the seconds each has run, longest first."""
+    running: list[tuple[str, float, str | None]]
+    """Nodes reported started, with the seconds each has run and where it runs (None:
+    the backend did not say), longest first."""
     failures: list[tuple[str, str, str]]
     """(node, error, crash file) of every failure so far."""
 
@@ -39,7 +40,8 @@ class Tally:
     total: int
     started: float = field(default_factory=time.monotonic)
     queued: set[str] = field(default_factory=set)
-    running: dict[str, float] = field(default_factory=dict)
+    running: dict[str, tuple[float, str | None]] = field(default_factory=dict)
+    """Job id -> (when it was reported started, where it runs)."""
     settled: dict[str, int] = field(default_factory=lambda: {"done": 0, "cached": 0, "failed": 0, "skipped": 0})
     failures: list[tuple[str, str, str]] = field(default_factory=list)
     first_dispatch: float | None = None
@@ -51,10 +53,10 @@ class Tally:
                 self.first_dispatch = time.monotonic()
             self.queued.add(job_id)
 
-    def started_job(self, job_id: str) -> None:
+    def started_job(self, job_id: str, where: str | None = None) -> None:
         with self.lock:
             self.queued.discard(job_id)
-            self.running[job_id] = time.monotonic()
+            self.running[job_id] = (time.monotonic(), where)
 
     def settle(self, job_id: str, fate: str) -> None:
         with self.lock:
@@ -71,8 +73,8 @@ class Tally:
         now = time.monotonic()
         with self.lock:
             counts = {"queued": len(self.queued), "running": len(self.running), **self.settled}
-            longest = heapq.nsmallest(running_limit, self.running.items(), key=lambda item: item[1])
-            running = [(job_id, now - since) for job_id, since in longest]
+            longest = heapq.nsmallest(running_limit, self.running.items(), key=lambda item: item[1][0])
+            running = [(job_id, now - since, where) for job_id, (since, where) in longest]
             failures = list(self.failures)
         worked = counts["done"] + counts["failed"]
         left = self.total - sum(self.settled.values())

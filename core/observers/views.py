@@ -1,6 +1,6 @@
 """How a run's progress is shown, chosen per run by the progress observer: a live
-rich display in a terminal, a compact HTML display updated in place in a notebook,
-or one line per event (for logs and pipes). Every view draws from a
+rich display in a terminal, a compact HTML display updated in place in a notebook
+(both list the nodes running now and where each runs), or one line per event (for logs and pipes). Every view draws from a
 :class:`~flowmill.observers.tally.Tally` and hears the events worth a message."""
 
 from __future__ import annotations
@@ -113,7 +113,8 @@ class TerminalView(LineView):
         head = Text(f"{self.title}  {snap.settled}/{snap.total}  {snap.counts_line()}  "
                     f"elapsed {seconds(snap.elapsed)}  ETA {seconds(snap.eta)}")
         lines: list[Any] = [head, ProgressBar(total=max(snap.total, 1), completed=snap.settled, width=60)]
-        lines += [Text(f"  running {job_id} ({seconds(age)})", style="dim") for job_id, age in snap.running]
+        lines += [Text(f"  running {job_id} ({seconds(age)}){on(where)}", style="dim")
+                  for job_id, age, where in snap.running]
         return Group(*lines)
 
     def close(self, summary: str) -> None:
@@ -144,7 +145,7 @@ class NotebookView(LineView):
         done = snap.settled / max(snap.total, 1)
         rows = "".join(f"<li><b>{escape(node)}</b>: {escape(error)} <code>{escape(path)}</code></li>"
                        for node, error, path in snap.failures)
-        running = ", ".join(escape(job_id) for job_id, _ in snap.running)
+        running = ", ".join(escape(job_id + on(where)) for job_id, _, where in snap.running)
         return (f"<div class='flowmill-progress'><b>{escape(self.title)}</b> {snap.settled}/{snap.total} "
                 f"{escape(snap.counts_line())} &middot; elapsed {seconds(snap.elapsed)} &middot; "
                 f"ETA {seconds(snap.eta)}<br><progress value='{done:.3f}' max='1' style='width:20em'></progress>"
@@ -162,6 +163,11 @@ class NotebookView(LineView):
 
     def close(self, summary: str) -> None:
         self.handle.update(self._html(self._page(self.tally.snapshot(), summary)))
+
+
+def on(where: str | None) -> str:
+    """`` on WHERE`` after a running node's name, or nothing when its backend did not say."""
+    return f" on {where}" if where else ""
 
 
 def in_notebook() -> bool:

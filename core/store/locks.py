@@ -30,7 +30,7 @@ import logging
 import os
 import socket
 from pathlib import Path
-from typing import Iterator, NamedTuple
+from typing import Any, Iterator, NamedTuple
 
 LOCK = "node.lock"
 RUNNING = ".running"
@@ -103,10 +103,35 @@ def _flock(fd: int, node_dir: Path, node: str) -> None:
         fcntl.flock(fd, fcntl.LOCK_EX)
 
 
-def _holder(fd: int) -> str:
-    """Who a ``.running`` file says runs the node, as a person reads it."""
+def running_holder(node_dir: Path) -> dict[str, Any] | None:
+    """The holder record of the job running the node now (``host``, ``pid``, ``run``:
+    the run id that submitted it), or None when no job has started it (or its result
+    already replaced the record). For a backend whose scheduler does not say when a job
+    starts (Grid Engine): the job's worker writes this record the moment the node starts."""
+    try:
+        fd = os.open(os.path.join(node_dir, RUNNING), os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        return _record(fd)
+    finally:
+        os.close(fd)
+
+
+def _record(fd: int) -> dict[str, Any] | None:
+    """A ``.running`` file's holder record; None while it is still being written."""
     try:
         owner = json.loads(os.pread(fd, 4096, 0))
-        return f"pid {owner['pid']} on {owner['host']} (run {owner['run']})"
-    except (ValueError, KeyError, TypeError):
+    except (OSError, ValueError):
+        return None
+    if not isinstance(owner, dict) or not {"host", "pid", "run"} <= owner.keys():
+        return None
+    return owner
+
+
+def _holder(fd: int) -> str:
+    """Who a ``.running`` file says runs the node, as a person reads it."""
+    owner = _record(fd)
+    if owner is None:
         return "a job that left no name"
+    return f"pid {owner['pid']} on {owner['host']} (run {owner['run']})"

@@ -34,8 +34,26 @@ def _reset_engine_state(driver_path: list[str]) -> None:
     sys.path[:] = _ENGINE_PATH + [entry for entry in driver_path if entry not in _ENGINE_PATH]
 
 
+PLACE = "flowmill_place"
+"""The key of the data message that tells the driver where a task started."""
+
+
+def _announce() -> None:
+    """Tell the driver which process took the task, before it runs: the driver hears
+    it as the task's start (the controller says nothing when an engine begins a task).
+    An engine that cannot publish (not an IPython kernel) stays silent; the driver then
+    learns the place with the task's end."""
+    try:
+        from ipyparallel.datapub import publish_data
+
+        publish_data({PLACE: (socket.gethostname(), os.getpid())})
+    except Exception:
+        pass
+
+
 def run_job(payload: bytes, driver_path: list[str]) -> dict[str, Any]:
     """Execute one pickled :class:`flowmill.Job` here; return how it went."""
+    _announce()
     _reset_engine_state(driver_path)
     forget_stale_modules()
     job = cloudpickle.loads(payload)

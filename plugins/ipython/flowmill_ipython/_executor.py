@@ -2,7 +2,11 @@
 
 Completions arrive through the done-callbacks of ipyparallel's futures into a
 :class:`~flowmill.backend.CompletionQueue` that ``wait`` blocks on, so the driver
-sleeps until a task ends. A task whose engine
+sleeps until a task ends. Starts come from the task itself: its first act on the
+engine is a data message naming its host and pid, which the client hands to the
+task's iopub callbacks (ipyparallel has no public hook for them: its own output
+streaming uses the same list). A quick task whose messages all arrived before the
+client knew its engine is reported started with its end, from the engine's answer. A task whose engine
 died comes back as a ``RemoteError`` named ``EngineError``; it is reported ``lost`` so
 the core resubmits it to the remaining engines.
 """
@@ -22,7 +26,7 @@ import ipyparallel
 from ipyparallel.error import RemoteError
 
 from ._connect import Connection
-from ._engine import run_job
+from ._engine import PLACE, run_job
 
 _CONTROL_TIMEOUT = 5.0
 """Seconds to wait for engines to confirm an abort or a signal: ``shutdown`` closes the
@@ -82,6 +86,9 @@ class IPythonExecutor:
         self._tasks: dict[str, ipyparallel.AsyncResult] = {}
         """The current task of each job the core has not heard the end of."""
         self._lock = threading.Lock()
+        self._placed: set[str] = set()
+        """Message ids of the tasks reported started."""
+        self._context = context
         self._known_engines: dict[str, int] = {}
         self._learn_engines()
         self._completions = api.CompletionQueue()
@@ -97,7 +104,29 @@ class IPythonExecutor:
         result = self._view.apply_async(run_job, cloudpickle.dumps(job), self._driver_path)
         with self._lock:
             self._tasks[job.id] = result
+        self._follow_start(job.id, result)
         result.add_done_callback(lambda _future: self._finished(job.id, result))
+
+    def _follow_start(self, job_id: str, result: ipyparallel.AsyncResult) -> None:
+        """Report the task started when its engine's data message arrives (on
+        ipyparallel's thread), or now if it arrived before the callback was set."""
+        metadata = self._client.metadata[result.msg_ids[0]]
+
+        def heard(_message: Any = None) -> None:
+            place = metadata["data"].get(PLACE)
+            if place is not None and metadata["engine_id"] is not None:
+                self._started(job_id, result, metadata["engine_id"], *place)
+
+        result._children[0].iopub_callbacks.append(heard)
+        heard()
+
+    def _started(self, job_id: str, result: ipyparallel.AsyncResult, engine: Any, host: str, pid: int) -> None:
+        """Report the task's start once, naming its engine, host and pid."""
+        with self._lock:
+            if result.msg_ids[0] in self._placed:
+                return
+            self._placed.add(result.msg_ids[0])
+        self._context.started(job_id, f"IPython engine {engine} on {api.process_place(pid, host)}")
 
     def _finished(self, job_id: str, result: ipyparallel.AsyncResult) -> None:
         """A task ended (in ipyparallel's thread): report it unless it was cancelled."""
@@ -106,7 +135,11 @@ class IPythonExecutor:
                 return
             del self._tasks[job_id]
         try:
-            self._completions.put(completion_of(job_id, result, self._known_engines))
+            completion = completion_of(job_id, result, self._known_engines)
+            if "engine_pid" in completion.details:
+                self._started(job_id, result, completion.details["engine_id"], completion.details["host"],
+                              completion.details["engine_pid"])
+            self._completions.put(completion)
         except Exception as exc:
             self._completions.fail(exc)
 

@@ -47,7 +47,7 @@ class LinearExecutor:
         if not self._queue:
             return []
         job = self._queue.popleft()
-        self._context.started(job.id)
+        self._context.started(job.id, api.process_place())
         job.execute()
         return [api.Completion(job.id)]
 

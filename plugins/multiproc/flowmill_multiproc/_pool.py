@@ -88,7 +88,7 @@ class MultiProcExecutor:
                 worker.run(job)
             except OSError:
                 continue  # the worker just died: its reply thread reports the job lost
-            self._context.started(job.id)
+            self._context.started(job.id, api.process_place(worker.pid))
         waiting.extend(self._queue)
         self._queue = waiting
 

@@ -49,7 +49,7 @@ class LocalLink:
     in the calling thread."""
 
     def __init__(self, jobs: Mapping[str, api.Job], events: api.GraphEvents,
-                 started: Callable[[str], None], details: Mapping[str, Any]) -> None:
+                 started: Callable[..., None], details: Mapping[str, Any]) -> None:
         self._jobs = jobs
         self._events = events
         self._started = started
@@ -72,8 +72,9 @@ class LocalLink:
         """Pool workers reported dead: a request of theirs still on its way is refused."""
 
     def begin(self, job_id: str, runner: int | None = None, worker: int | None = None) -> api.Job | None:
-        """The job, if it may start; ``runner`` is the process that will run it,
-        ``worker`` the pool worker that asks."""
+        """The job, if it may start; ``runner`` is the process that will run it (None:
+        this one, in threads), which the core hears as where the job runs; ``worker``
+        the pool worker that asks."""
         with self._lock:
             self._reported.wait_for(lambda: job_id not in self._reporting)
             if (job_id in self._cancelled or job_id in self._settled or worker in self._dead
@@ -82,7 +83,7 @@ class LocalLink:
             if runner is not None:
                 self._runners[job_id] = runner
             self._holders[job_id] = worker
-        self._started(job_id)
+        self._started(job_id, api.process_place(runner))
         return self._jobs[job_id]
 
     run = staticmethod(execute)

@@ -22,6 +22,7 @@ from ._locate import Installation
 from ._options import SGEOptions
 from ._outcome import judge, judge_reattached
 from ._session import DrmaaSession
+from ._starts import StartWatch
 
 T = TypeVar("T")
 Finished = Callable[[api.Completion], None]
@@ -58,6 +59,11 @@ class Cluster:
         self._early: dict[str, dict[str, Any]] = {}
         self._verified: set[tuple[str, ...]] = set()
         self.session = DrmaaSession(installation, self._finished, on_dead, patience=options.scheduler_patience)
+        self._starts = StartWatch(self._tracked, context.started)
+
+    def _tracked(self) -> dict[str, tuple[api.Job, str | None]]:
+        with self._lock:
+            return dict(self._jobs)
 
     def sge_id(self, job_id: str) -> str | None:
         with self._lock:
@@ -200,6 +206,7 @@ class Cluster:
         if not keep_jobs:
             for job in left:
                 records.remove(job.dir)
+        self._starts.stop()
         self.session.close(delete=not keep_jobs)
 
 

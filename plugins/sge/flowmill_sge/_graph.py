@@ -52,7 +52,8 @@ class SGEGraphExecutor:
     def cancel(self, job_ids: Sequence[str]) -> None:
         """Jobs the core settled without them (dependants of a failure, a stop at the
         first crash, Ctrl-C): handed to the thread that follows the run, which deletes
-        them, queued or running (DRMAA reports no starts, so the core counts all of them
+        them, queued or running (DRMAA reports no starts, and the start watch hears them
+        up to ``_starts.SWEEP`` seconds late, so the core may count a running one
         skipped), and stops expecting them."""
         self._inbox.put(("cancel", list(job_ids)))
 

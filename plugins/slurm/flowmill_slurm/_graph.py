@@ -163,7 +163,7 @@ class SlurmGraphExecutor:
         for job_id, slurm_id, info in known:
             if info is not None and info.running and slurm_id not in self.started:
                 self.started.add(slurm_id)
-                self.context.started(job_id)
+                self.context.started(job_id, info.place(slurm_id))
             if info is not None and not info.ended:
                 continue
             ended.append(slurm_id)

@@ -58,7 +58,7 @@ class SlurmJobExecutor:
                 continue
             if info is not None and info.running and slurm_id not in self.started:
                 self.started.add(slurm_id)
-                self.context.started(job.id)
+                self.context.started(job.id, info.place(slurm_id))
             if info is not None and not info.ended:
                 continue
             with self._lock:

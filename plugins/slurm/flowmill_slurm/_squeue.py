@@ -34,6 +34,11 @@ class JobState:
     def running(self) -> bool:
         return self.state in ("RUNNING", "COMPLETING") or self.ended
 
+    def place(self, slurm_id: str) -> str:
+        """Where the job runs, as the core's start report names it: its node (Slurm's
+        NodeList, one node for a flowmill job) and its Slurm id."""
+        return f"{self.node} (Slurm job {slurm_id})" if self.node else f"Slurm job {slurm_id}"
+
     @property
     def exit_status(self) -> int:
         return self.wait_status >> 8
