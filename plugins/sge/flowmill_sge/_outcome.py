@@ -37,6 +37,8 @@ def _killed_at_limit(info: dict[str, Any], time_limit: float | None) -> bool:
 
 
 def _reason(sge_id: str, info: dict[str, Any], time_limit: float | None) -> tuple[api.Status, str]:
+    if info.get("from_store"):
+        return api.Status.DONE, ""  # its result of this run is written (see _unreported)
     if info.get("never_started"):
         return api.Status.LOST, (f"Grid Engine job {sge_id} was deleted before it started (qdel, or the run was "
                                  "stopped)")
@@ -76,12 +78,17 @@ def judge(job: api.Job, sge_id: str, info: dict[str, Any], time_limit: float | N
     return api.Completion(job.id, status=status, reason=reason, details=details)
 
 
-def judge_reattached(job: api.Job, sge_id: str, token: str | None, status: str) -> api.Completion:
-    """A job of an earlier run ended while this run watched it; DRMAA cannot say how,
-    so the store tells: its own result or crash file means it ran to its end."""
-    details = {"sge_job_id": sge_id, "reattached": True, **spec.log_paths(job)}
+def judge_from_store(job: api.Job, sge_id: str, token: str | None, status: str, *,
+                     chased: bool = False) -> api.Completion:
+    """A job whose end DRMAA cannot describe: one of an earlier run that this run
+    re-attached to and watched, or one whose end a qmaster restart swallowed
+    (``chased``: the qmaster no longer runs it, drmaa_wait never said). The store
+    tells: its own result or crash file means it ran to its end."""
+    details = {"sge_job_id": sge_id, "chased" if chased else "reattached": True, **spec.log_paths(job)}
     if api.result_token(job.dir) == token or api.has_crash(job.dir):
         return api.Completion(job.id, details=details)
+    which = "Grid Engine job" if chased else "re-attached Grid Engine job"
+    after = " (its end was lost in a qmaster restart)" if chased else ""
     return api.Completion(job.id, status=api.Status.LOST, details=details,
-                          reason=f"re-attached Grid Engine job {sge_id} ended ({status}) without writing "
-                                 "a result (deleted, or killed by a limit?)")
+                          reason=f"{which} {sge_id} ended ({status}){after} without writing a result (deleted, "
+                                 "or killed by a limit?)")
