@@ -20,6 +20,7 @@ from flowmill.backend import atomic_write
 
 from . import _records as records
 from . import _spec as spec
+from ._limits import Limits
 from ._locate import Installation
 from ._options import SGEOptions
 from ._outcome import judge, judge_from_store
@@ -65,6 +66,8 @@ class Cluster:
         self._ended: set[str] = set()
         """Jobs already settled: a second report of their end (a late drmaa_wait after
         the store or a status poll settled them) is dropped."""
+        self._limits: dict[str, Limits] = {}
+        """The h_vmem and h_rt each node's job was submitted with, to name the one that killed it."""
         self._verified: set[tuple[str, ...]] = set()
         self._closed = threading.Event()
         self.session = DrmaaSession(
@@ -103,7 +106,7 @@ class Cluster:
         if info.get("foreign"):
             self._on_finished(judge_from_store(job, sge_id, token, info["status"], chased=info.get("chased", False)))
         else:
-            self._on_finished(judge(job, sge_id, info, self.time_limit))
+            self._on_finished(judge(job, sge_id, info, self.time_limit, self._limits.get(job.id, Limits())))
 
     def _in_flight(self) -> int:
         with self._lock:
@@ -175,7 +178,7 @@ class Cluster:
         submitted: dict[str, str] = {}
         refusals: list[dict[str, Any]] = []
         in_flight: deque[Future[Any]] = deque()
-        for chunk in _chunks(requests, SUBMIT_CHUNK):
+        for chunk in _chunks(self._noting_limits(requests), SUBMIT_CHUNK):
             in_flight.append(self.session.send("submit", chunk))
             while len(in_flight) > 1 or (in_flight and in_flight[0].done()):
                 refusals += self._record(in_flight.popleft().result(), by_key, submitted)
@@ -191,6 +194,13 @@ class Cluster:
                 f"qsub_args={options[node].qsub_args!r} (the run's qsub_args plus the node's plugin_args) and "
                 "node.resources; the jobs of this run were deleted")
         return submitted
+
+    def _noting_limits(self, requests: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        for request in requests:
+            limits = Limits.of(request["spec"])
+            for key in request.get("keys", [request["key"]]):
+                self._limits[key] = limits
+            yield request
 
     def _record(self, answer: dict[str, Any], by_key: Mapping[str, api.Job],
                 submitted: dict[str, str]) -> list[dict[str, Any]]:
