@@ -139,6 +139,30 @@ def test_a_kill_before_the_timeout_is_lost(tmp_path: Path, sge_run_options: dict
     assert "killed by signal SIGKILL" in crash["error"]
 
 
+def fail_in_the_node() -> None:
+    raise ValueError("the node's own error")
+
+
+@pytest.mark.parametrize("graph", [False, True])
+@pytest.mark.parametrize("fault, error_type", [(fail_in_the_node, "ValueError"), (kill_myself, "JobLost"),
+                                               (crash_hard, "JobLost")])
+def test_every_crash_file_names_its_job(tmp_path: Path, sge_run_options: dict[str, Any], graph: bool,
+                                        fault: Any, error_type: str) -> None:
+    """Whatever ended the job (its node's own error, a signal, its worker's exit), the
+    crash file gives the Grid Engine job id to look up (qacct -j); killed by qdel and
+    timed out are checked above."""
+    wf = Workflow("faults", base_dir=tmp_path)
+    node = Node(fault, name="fault")
+    if fault is crash_hard:
+        node.inputs.code = 7
+    wf.add_nodes([node])
+    with pytest.raises(flowmill.WorkflowError) as info:
+        wf.run(plugin="sge", graph=graph, **sge_run_options)
+    crash = json.loads(info.value.failed[0].crash_file.read_text())
+    assert crash["error_type"] == error_type
+    assert crash["details"]["sge_job_id"].isdigit()
+
+
 def test_worker_dying_is_lost_with_its_stderr(tmp_path: Path, sge_run_options: dict[str, Any]) -> None:
     wf = Workflow("dies", base_dir=tmp_path)
     node = Node(crash_hard, name="die")
