@@ -143,24 +143,32 @@ def fail_in_the_node() -> None:
     raise ValueError("the node's own error")
 
 
+def crash_of_failing(tmp_path: Path, function: Any, run_options: dict[str, Any], **inputs: Any) -> dict[str, Any]:
+    """Runs a one-node workflow that must fail; returns its crash record, after
+    checking that it names the node's Grid Engine job."""
+    wf = Workflow("faults", base_dir=tmp_path)
+    node = Node(function, name="fault")
+    for name, value in inputs.items():
+        setattr(node.inputs, name, value)
+    wf.add_nodes([node])
+    with pytest.raises(flowmill.WorkflowError) as info:
+        wf.run(plugin="sge", **run_options)
+    crash = json.loads(info.value.failed[0].crash_file.read_text())
+    assert crash["details"]["sge_job_id"].isdigit(), crash["details"]
+    return crash
+
+
 @pytest.mark.parametrize("graph", [False, True])
-@pytest.mark.parametrize("fault, error_type", [(fail_in_the_node, "ValueError"), (kill_myself, "JobLost"),
-                                               (crash_hard, "JobLost")])
+@pytest.mark.parametrize("fault, inputs, error_type", [(fail_in_the_node, {}, "ValueError"),
+                                                       (kill_myself, {}, "JobLost"),
+                                                       (crash_hard, {"code": 7}, "JobLost")])
 def test_every_crash_file_names_its_job(tmp_path: Path, sge_run_options: dict[str, Any], graph: bool,
-                                        fault: Any, error_type: str) -> None:
+                                        fault: Any, inputs: dict[str, Any], error_type: str) -> None:
     """Whatever ended the job (its node's own error, a signal, its worker's exit), the
     crash file gives the Grid Engine job id to look up (qacct -j); killed by qdel and
     timed out are checked above."""
-    wf = Workflow("faults", base_dir=tmp_path)
-    node = Node(fault, name="fault")
-    if fault is crash_hard:
-        node.inputs.code = 7
-    wf.add_nodes([node])
-    with pytest.raises(flowmill.WorkflowError) as info:
-        wf.run(plugin="sge", graph=graph, **sge_run_options)
-    crash = json.loads(info.value.failed[0].crash_file.read_text())
+    crash = crash_of_failing(tmp_path, fault, {**sge_run_options, "graph": graph}, **inputs)
     assert crash["error_type"] == error_type
-    assert crash["details"]["sge_job_id"].isdigit()
 
 
 def test_worker_dying_is_lost_with_its_stderr(tmp_path: Path, sge_run_options: dict[str, Any]) -> None:

@@ -3,7 +3,6 @@ job's accounting against its native specification), not a bare SIGKILL."""
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 import time
@@ -12,8 +11,7 @@ from typing import Any
 
 import pytest
 
-import flowmill
-from flowmill import Node, Workflow
+from tests.sge.test_sge_failures import crash_of_failing
 
 pytestmark = [pytest.mark.sge, pytest.mark.usefixtures("sge_no_leftovers")]
 
@@ -40,51 +38,26 @@ def nap(seconds: float) -> float:
     return seconds
 
 
-def crash_of(info: pytest.ExceptionInfo[flowmill.WorkflowError]) -> dict[str, Any]:
-    return json.loads(info.value.failed[0].crash_file.read_text())
-
-
 @pytest.mark.parametrize("graph", [False, True])
 def test_child_processes_over_h_vmem_name_the_limit(tmp_path: Path, sge_run_options: dict[str, Any],
                                                     graph: bool) -> None:
-    wf = Workflow("limits", base_dir=tmp_path)
-    node = Node(children_over_the_limit, name="hog")
-    node.inputs.mib = 350
-    node.inputs.count = 2
-    wf.add_nodes([node])
-    with pytest.raises(flowmill.WorkflowError) as info:
-        wf.run(plugin="sge", graph=graph, qsub_args="-l h_vmem=600M", **sge_run_options)
-    crash = crash_of(info)
+    crash = crash_of_failing(tmp_path, children_over_the_limit,
+                             {**sge_run_options, "graph": graph, "qsub_args": "-l h_vmem=600M"}, mib=350, count=2)
     assert crash["error_type"] == "JobLost"
     assert "killed by SGE: memory limit h_vmem=600M reached (maxvmem " in crash["error"], crash["error"]
-    assert crash["details"]["sge_job_id"].isdigit()
 
 
 def test_a_memory_error_under_h_vmem_names_the_limit(tmp_path: Path, sge_run_options: dict[str, Any]) -> None:
     """h_vmem is also the job's ulimit -v: Python's allocation fails before any kill."""
-    wf = Workflow("limits", base_dir=tmp_path)
-    node = Node(allocate, name="big")
-    node.inputs.mib = 1024
-    wf.add_nodes([node])
-    with pytest.raises(flowmill.WorkflowError) as info:
-        wf.run(plugin="sge", qsub_args="-l h_vmem=600M", **sge_run_options)
-    crash = crash_of(info)
+    crash = crash_of_failing(tmp_path, allocate, {**sge_run_options, "qsub_args": "-l h_vmem=600M"}, mib=1024)
     assert crash["error_type"] == "MemoryError"
     assert "h_vmem=600M" in crash["details"]["memory_limit"]
-    assert crash["details"]["sge_job_id"].isdigit()
 
 
 def test_the_nodes_own_h_rt_is_named(tmp_path: Path, sge_run_options: dict[str, Any]) -> None:
     """A kill at the node's own h_rt (not the run's timeout, which is a Timeout) is a
     lost job whose reason names the limit and where it came from."""
-    wf = Workflow("limits", base_dir=tmp_path)
-    node = Node(nap, name="nap")
-    node.inputs.seconds = 60
-    wf.add_nodes([node])
-    with pytest.raises(flowmill.WorkflowError) as info:
-        wf.run(plugin="sge", qsub_args="-l h_rt=3", **sge_run_options)
-    crash = crash_of(info)
+    crash = crash_of_failing(tmp_path, nap, {**sge_run_options, "qsub_args": "-l h_rt=3"}, seconds=60)
     assert crash["error_type"] == "JobLost"
     assert "killed by SGE at its h_rt limit of 3 s (qsub_args -l h_rt, or node.resources['walltime'])" \
         in crash["error"], crash["error"]
-    assert crash["details"]["sge_job_id"].isdigit()
