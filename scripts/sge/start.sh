@@ -6,17 +6,22 @@
 # wait until a real job runs. Idempotent: when everything is up it only checks the
 # configuration and runs one smoke job (~2 s).
 #
-# Usage: scripts/sge/start.sh [--slots N]     (default 16, or $FLOWMILL_SGE_SLOTS)
+# Usage: scripts/sge/start.sh [--slots N] [--restart-execd]
+#   --slots N          slots of all.q (default 16, or $FLOWMILL_SGE_SLOTS)
+#   --restart-execd    stop a running sge_execd first and start it again: after a qmaster
+#                      restart (scripts/sge/qmaster.sh) the execd may stop reporting job ends
 #
 # Needs root (apt-get, daemons). Prints the environment a client needs on success.
 set -eu
 
 slots=${FLOWMILL_SGE_SLOTS:-16}
+restart_execd=false
 while [ $# -gt 0 ]; do
     case $1 in
         --slots) slots=$2; shift 2 ;;
         --slots=*) slots=${1#--slots=}; shift ;;
-        -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+        --restart-execd) restart_execd=true; shift ;;
+        -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
         *) echo "start.sh: unknown argument $1 (try --help)" >&2; exit 2 ;;
     esac
 done
@@ -211,6 +216,14 @@ EOF
     grep -Eq '^pe_list +smp$' "$work/queue" || qconf -mattr queue pe_list smp all.q >/dev/null
 }
 
+stop_execd() {
+    local pid
+    pid=$(daemon_pid sge_execd "${execd_pidfiles[@]}") || return 0
+    log "restarting sge_execd (pid $pid)"
+    kill "$pid"
+    wait_for 60 "sge_execd (pid $pid) stopping" sh -c "! kill -0 $pid"
+}
+
 start_execd() {
     if ! daemon_pid sge_execd "${execd_pidfiles[@]}" >/dev/null; then
         log "starting sge_execd"
@@ -235,6 +248,7 @@ configure_scheduler
 configure_hosts
 configure_pe
 configure_queue
+if $restart_execd; then stop_execd; fi
 start_execd
 smoke_job
 log "ready ($slots slots on $host)"

@@ -139,6 +139,38 @@ def test_a_kill_before_the_timeout_is_lost(tmp_path: Path, sge_run_options: dict
     assert "killed by signal SIGKILL" in crash["error"]
 
 
+def fail_in_the_node() -> None:
+    raise ValueError("the node's own error")
+
+
+def crash_of_failing(tmp_path: Path, function: Any, run_options: dict[str, Any], **inputs: Any) -> dict[str, Any]:
+    """Runs a one-node workflow that must fail; returns its crash record, after
+    checking that it names the node's Grid Engine job."""
+    wf = Workflow("faults", base_dir=tmp_path)
+    node = Node(function, name="fault")
+    for name, value in inputs.items():
+        setattr(node.inputs, name, value)
+    wf.add_nodes([node])
+    with pytest.raises(flowmill.WorkflowError) as info:
+        wf.run(plugin="sge", **run_options)
+    crash = json.loads(info.value.failed[0].crash_file.read_text())
+    assert crash["details"]["sge_job_id"].isdigit(), crash["details"]
+    return crash
+
+
+@pytest.mark.parametrize("graph", [False, True])
+@pytest.mark.parametrize("fault, inputs, error_type", [(fail_in_the_node, {}, "ValueError"),
+                                                       (kill_myself, {}, "JobLost"),
+                                                       (crash_hard, {"code": 7}, "JobLost")])
+def test_every_crash_file_names_its_job(tmp_path: Path, sge_run_options: dict[str, Any], graph: bool,
+                                        fault: Any, inputs: dict[str, Any], error_type: str) -> None:
+    """Whatever ended the job (its node's own error, a signal, its worker's exit), the
+    crash file gives the Grid Engine job id to look up (qacct -j); killed by qdel and
+    timed out are checked above."""
+    crash = crash_of_failing(tmp_path, fault, {**sge_run_options, "graph": graph}, **inputs)
+    assert crash["error_type"] == error_type
+
+
 def test_worker_dying_is_lost_with_its_stderr(tmp_path: Path, sge_run_options: dict[str, Any]) -> None:
     wf = Workflow("dies", base_dir=tmp_path)
     node = Node(crash_hard, name="die")

@@ -83,6 +83,7 @@ def test_signal_is_reported(tmp_path: Path, slurm_run_options: dict[str, Any]) -
     crash = run_failing(tmp_path, {**slurm_run_options, "retries": 0}, kill_myself, "signalled")
     assert crash["details"]["exit_status"] != 0 or crash["details"].get("signal") == 9, crash["details"]
     assert "Slurm job" in crash["error"]
+    assert crash["details"]["slurm_job_id"].isdigit()
 
 
 def scancel_when_running(node_dir: Path) -> threading.Thread:
@@ -112,6 +113,7 @@ def test_scancel_is_reported(tmp_path: Path, slurm_run_options: dict[str, Any], 
     assert crash["error_type"] == "JobLost"
     assert "was cancelled (scancel" in crash["error"], crash["error"]
     assert crash["details"]["state"] == "CANCELLED"
+    assert crash["details"]["slurm_job_id"].isdigit()
 
 
 def test_memory_limit_kill_is_reported(tmp_path: Path, slurm_run_options: dict[str, Any]) -> None:
@@ -135,6 +137,7 @@ def test_timeout_is_enforced_to_the_second(tmp_path: Path, slurm_run_options: di
     crash = crash_of(tmp_path, "slow", "victim")
     assert crash["error_type"] == "Timeout"
     assert crash["error"] == "timed out after 3s (run option timeout)"
+    assert crash["details"]["slurm_job_id"].isdigit()
     assert "--time=2" in (tmp_path / "slow" / "victim" / "slurm_job.py").read_text()
 
 

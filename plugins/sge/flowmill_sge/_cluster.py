@@ -1,7 +1,9 @@
 """One run's dealings with Grid Engine, shared by the job-level and the graph
 executor: submitting (with refusals turned into errors that name the node and the
-option), re-attaching to jobs recorded by an earlier run, deleting, and turning each
-finished job into a completion for whoever waits.
+option), re-attaching to jobs recorded by an earlier run, deleting, turning each
+finished job into a completion for whoever waits, and riding out a qmaster outage
+(warnings while it lasts, results Grid Engine never reported settled from the store,
+the run failed once the outage outlasts ``scheduler_patience``).
 """
 
 from __future__ import annotations
@@ -18,14 +20,17 @@ from flowmill.backend import atomic_write
 
 from . import _records as records
 from . import _spec as spec
+from ._limits import Limits
 from ._locate import Installation
 from ._options import SGEOptions
-from ._outcome import judge, judge_reattached
+from ._outcome import judge, judge_from_store
 from ._session import DrmaaSession
 from ._starts import StartWatch
+from ._unreported import SWEEP_INTERVAL, UnreportedResults
 
 T = TypeVar("T")
 Finished = Callable[[api.Completion], None]
+Failed = Callable[[api.PluginError], None]
 
 SUBMIT_CHUNK = 50
 """Submissions per message to the DRMAA helper: small enough that the helper starts
@@ -41,7 +46,7 @@ class Cluster:
     """The DRMAA session of one run and the jobs it knows, by Grid Engine id."""
 
     def __init__(self, installation: Installation, options: SGEOptions, context: api.RunContext,
-                 on_finished: Finished, on_dead: Callable[[str], None]) -> None:
+                 on_finished: Finished, on_failed: Failed) -> None:
         self.cell = installation.cell_id
         self.token = context.run_id
         self.time_limit = context.run_options.timeout
@@ -53,17 +58,25 @@ class Cluster:
         if not self.env_file.exists():
             atomic_write(self.env_file, json.dumps(rest, sort_keys=True).encode())
         self._on_finished = on_finished
+        self._on_failed = on_failed
+        self._patience = options.scheduler_patience
         self._lock = threading.Lock()
         self._jobs: dict[str, tuple[api.Job, str | None]] = {}
         self._sge_ids: dict[str, str] = {}
         self._early: dict[str, dict[str, Any]] = {}
+        self._ended: set[str] = set()
+        """Jobs already settled: a second report of their end (a late drmaa_wait after
+        the store or a status poll settled them) is dropped."""
+        self._limits: dict[str, Limits] = {}
+        """The h_vmem and h_rt each node's job was submitted with, to name the one that killed it."""
         self._verified: set[tuple[str, ...]] = set()
-        self.session = DrmaaSession(installation, self._finished, on_dead, patience=options.scheduler_patience)
-        self._starts = StartWatch(self._tracked, context.started)
-
-    def _tracked(self) -> dict[str, tuple[api.Job, str | None]]:
-        with self._lock:
-            return dict(self._jobs)
+        self._closed = threading.Event()
+        self._starts = StartWatch(context.started)
+        self.session = DrmaaSession(
+            installation, self._finished, lambda why: on_failed(api.PluginError(f"sge backend: lost the DRMAA "
+                                                                                f"session: {why}")),
+            patience=options.scheduler_patience, on_scheduler=self._scheduler)
+        threading.Thread(target=self._sweep, name="flowmill-sge-sweep", daemon=True).start()
 
     def sge_id(self, job_id: str) -> str | None:
         with self._lock:
@@ -81,18 +94,61 @@ class Cluster:
         """Called on the session's reader thread for every job that ended. A job of a
         large batch may end before the batch's reply arrived: kept until tracked."""
         with self._lock:
+            if sge_id in self._ended:
+                return
             entry = self._jobs.pop(sge_id, None)
             if entry is None:
                 self._early[sge_id] = info
                 return
+            self._ended.add(sge_id)
             if self._sge_ids.get(entry[0].id) == sge_id:
                 del self._sge_ids[entry[0].id]
         job, token = entry
         records.remove(job.dir)
         if info.get("foreign"):
-            self._on_finished(judge_reattached(job, sge_id, token, info["status"]))
+            self._on_finished(judge_from_store(job, sge_id, token, info["status"], chased=info.get("chased", False)))
         else:
-            self._on_finished(judge(job, sge_id, info, self.time_limit))
+            self._on_finished(judge(job, sge_id, info, self.time_limit, self._limits.get(job.id, Limits())))
+
+    def _in_flight(self) -> int:
+        with self._lock:
+            return len(self._jobs)
+
+    def _scheduler(self, event: dict[str, Any]) -> None:
+        """What the helper's qmaster watch saw (see ``_outage``), told to the user."""
+        where = f"the Grid Engine qmaster of {self.cell}"
+        if event["state"] == "down":
+            self.log.warning("%s has not answered for %.0f s; retrying DRMAA calls, %d job(s) of this run go on "
+                             "under sge_execd", where, event["for"], self._in_flight())
+        elif event["state"] == "up":
+            self.log.warning("%s answers again after %.0f s; checking on the %d job(s) of this run in flight",
+                             where, event["after"], self._in_flight())
+        else:
+            self._on_failed(api.PluginError(
+                f"sge backend: {where} has not answered for {event['for']:.0f} s, longer than the run option "
+                f"scheduler_patience={self._patience:g}s; the run stops. {self._in_flight()} job(s) of this run "
+                "may go on under sge_execd: check with qstat once the qmaster is back, or raise "
+                "scheduler_patience to wait out longer outages"))
+
+    def _sweep(self) -> None:
+        """Every few seconds, report the jobs whose node started (see ``_starts``), and
+        settle the jobs whose result of this run has waited too long for Grid Engine
+        to report their end (see ``_unreported``), ``qdel -f``-ing them so that the
+        qmaster forgets them and releases jobs held on them."""
+        unreported = UnreportedResults()
+        while not self._closed.wait(SWEEP_INTERVAL):
+            with self._lock:
+                tracked = dict(self._jobs)
+            self._starts.sweep(tracked)
+            due = unreported.due([(sge_id, job.dir, token) for sge_id, (job, token) in tracked.items()])
+            if not due:
+                continue
+            self.log.warning("Grid Engine did not report the end of %d job(s) whose result is written (%s); "
+                             "taking the result from the store", len(due), ", ".join(due[:5]))
+            for sge_id in due:
+                self._finished(sge_id, {"from_store": True})
+            if self.session.alive:
+                self.session.send("force_delete", due)
 
     def verify(self, checks: Sequence[tuple[str, list[str]]]) -> None:
         """Let the qmaster judge native specifications (``-w v``) before anything is
@@ -126,7 +182,7 @@ class Cluster:
         submitted: dict[str, str] = {}
         refusals: list[dict[str, Any]] = []
         in_flight: deque[Future[Any]] = deque()
-        for chunk in _chunks(requests, SUBMIT_CHUNK):
+        for chunk in _chunks(self._noting_limits(requests), SUBMIT_CHUNK):
             in_flight.append(self.session.send("submit", chunk))
             while len(in_flight) > 1 or (in_flight and in_flight[0].done()):
                 refusals += self._record(in_flight.popleft().result(), by_key, submitted)
@@ -142,6 +198,13 @@ class Cluster:
                 f"qsub_args={options[node].qsub_args!r} (the run's qsub_args plus the node's plugin_args) and "
                 "node.resources; the jobs of this run were deleted")
         return submitted
+
+    def _noting_limits(self, requests: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        for request in requests:
+            limits = Limits.of(request["spec"])
+            for key in request.get("keys", [request["key"]]):
+                self._limits[key] = limits
+            yield request
 
     def _record(self, answer: dict[str, Any], by_key: Mapping[str, api.Job],
                 submitted: dict[str, str]) -> list[dict[str, Any]]:
@@ -201,12 +264,12 @@ class Cluster:
     def close(self, *, keep_jobs: bool = False) -> None:
         """End the session; every job of this run still queued or running is deleted
         unless ``keep_jobs`` (``wait=False``: they are the run's pending results)."""
+        self._closed.set()
         with self._lock:
             left = [job for job, _ in self._jobs.values()]
         if not keep_jobs:
             for job in left:
                 records.remove(job.dir)
-        self._starts.stop()
         self.session.close(delete=not keep_jobs)
 
 

@@ -25,7 +25,7 @@ from ._options import SGEOptions
 
 Inbox = queue.SimpleQueue[tuple[str, Any]]
 """What the thread following a run waits on: ('finished', Completion), ('cancel', job ids)
-or ('dead', why)."""
+or ('dead', the error that ends the run)."""
 
 
 class SGEGraphExecutor:
@@ -37,7 +37,7 @@ class SGEGraphExecutor:
         self._inbox: Inbox = queue.SimpleQueue()
         self._keep_jobs = False
         self.cluster = Cluster(installation, options, context, lambda done: self._inbox.put(("finished", done)),
-                               lambda why: self._inbox.put(("dead", why)))
+                               lambda error: self._inbox.put(("dead", error)))
 
     def run_graph(self, graph: api.ExecutionGraph, options: Mapping[str, SGEOptions],
                   events: api.GraphEvents) -> Sequence[str]:
@@ -52,8 +52,8 @@ class SGEGraphExecutor:
     def cancel(self, job_ids: Sequence[str]) -> None:
         """Jobs the core settled without them (dependants of a failure, a stop at the
         first crash, Ctrl-C): handed to the thread that follows the run, which deletes
-        them, queued or running (DRMAA reports no starts, and the start watch hears them
-        up to ``_starts.SWEEP`` seconds late, so the core may count a running one
+        them, queued or running (DRMAA reports no starts, and the run's sweep hears them
+        up to a sweep interval late, so the core may count a running one
         skipped), and stops expecting them."""
         self._inbox.put(("cancel", list(job_ids)))
 
@@ -185,7 +185,7 @@ class _GraphRun:
         while self.remaining:
             kind, payload = inbox.get()
             if kind == "dead":
-                raise api.PluginError(f"sge backend: lost the DRMAA session: {payload}")
+                raise payload
             if kind == "cancel":
                 self._forget(payload)
             elif payload.job_id in self.remaining:

@@ -24,9 +24,7 @@ class SGEJobExecutor:
 
     def __init__(self, installation: Installation, options: SGEOptions, context: api.RunContext) -> None:
         self._done = api.CompletionQueue()
-        self.cluster = Cluster(installation, options, context, self._done.put,
-                               lambda why: self._done.fail(api.PluginError(f"sge backend: lost the DRMAA "
-                                                                           f"session: {why}")))
+        self.cluster = Cluster(installation, options, context, self._done.put, self._done.fail)
 
     def submit(self, job: api.Job, options: SGEOptions) -> None:
         if self.cluster.adopt([job], lambda job, adopted: True):

@@ -7,25 +7,23 @@ store). A graph-mode job whose launcher refused to run (a parent left no result)
 Grid Engine killed at the run's ``timeout`` (passed as ``-l h_rt``) is ``timeout``.
 Anything else means the job never got to say: the worker died, a signal or the
 scheduler killed it, or it was deleted before it started. Those are ``lost``, with
-what Grid Engine told, the job id and the log files in the details for the crash file.
+what Grid Engine told, the job id and the log files in the details for the crash file;
+a kill at the job's own ``h_vmem`` or ``h_rt`` names that limit (see ``_limits``).
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import flowmill.backend as api
 
 from . import _spec as spec
+from ._limits import H_RT_MARGIN, Limits
 
 GUARD_BLOCKED_EXIT = 13
 """Exit status of a graph-mode job that refused to run because a parent did not
 produce its result in this submission (see ``launch``)."""
-
-H_RT_MARGIN = 1.0
-"""Seconds of slack when comparing a killed job's wall clock with its ``h_rt``:
-Grid Engine accounts whole seconds."""
-
 
 def _killed_at_limit(info: dict[str, Any], time_limit: float | None) -> bool:
     """An ``h_rt`` kill reaches DRMAA as a plain SIGKILL (measured: no flag tells it
@@ -36,7 +34,10 @@ def _killed_at_limit(info: dict[str, Any], time_limit: float | None) -> bool:
                 and wallclock >= time_limit - H_RT_MARGIN)
 
 
-def _reason(sge_id: str, info: dict[str, Any], time_limit: float | None) -> tuple[api.Status, str]:
+def _reason(sge_id: str, info: dict[str, Any], time_limit: float | None,
+            limits: Limits) -> tuple[api.Status, str]:
+    if info.get("from_store"):
+        return api.Status.DONE, ""  # its result of this run is written (see _unreported)
     if info.get("never_started"):
         return api.Status.LOST, (f"Grid Engine job {sge_id} was deleted before it started (qdel, or the run was "
                                  "stopped)")
@@ -51,6 +52,9 @@ def _reason(sge_id: str, info: dict[str, Any], time_limit: float | None) -> tupl
     if _killed_at_limit(info, time_limit):
         return api.Status.TIMEOUT, (f"Grid Engine job {sge_id} was killed at its run-time limit "
                                     f"(-l h_rt, {time_limit:g}s) after {info['wallclock']:g}s")
+    killed_by = limits.killed_by(info)
+    if killed_by:
+        return api.Status.LOST, f"Grid Engine job {sge_id} was {killed_by}"
     if info.get("signal"):
         return api.Status.LOST, (f"Grid Engine job {sge_id} was killed by signal {info['signal']} (out of memory, "
                                  "the node's own h_rt, or killed on its host)")
@@ -60,12 +64,23 @@ def _reason(sge_id: str, info: dict[str, Any], time_limit: float | None) -> tupl
                              f"as h_vmem, or a failure to start{extra})")
 
 
-def judge(job: api.Job, sge_id: str, info: dict[str, Any], time_limit: float | None = None) -> api.Completion:
+def _memory_error(job: api.Job) -> bool:
+    try:
+        return json.loads((job.dir / api.CRASH).read_text()).get("error_type") == "MemoryError"
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def judge(job: api.Job, sge_id: str, info: dict[str, Any], time_limit: float | None = None,
+          limits: Limits = Limits()) -> api.Completion:
     """Classify a finished job and build its completion; ``time_limit`` is the run's
-    ``timeout`` the job was submitted with as ``-l h_rt``."""
-    status, reason = _reason(sge_id, info, time_limit)
+    ``timeout`` the job was submitted with as ``-l h_rt``, ``limits`` those of its
+    native specification."""
+    status, reason = _reason(sge_id, info, time_limit, limits)
     logs = spec.log_paths(job)
     details: dict[str, Any] = {"sge_job_id": sge_id, **logs}
+    if info.get("exit_status") == spec.WORKER_FAILED_EXIT and limits.h_vmem and _memory_error(job):
+        details["memory_limit"] = limits.memory_error_note()
     for key in ("exit_status", "signal", "aborted", "usage_exit_status", "wallclock", "maxvmem"):
         if info.get(key) is not None:
             details[key] = info[key]
@@ -76,12 +91,17 @@ def judge(job: api.Job, sge_id: str, info: dict[str, Any], time_limit: float | N
     return api.Completion(job.id, status=status, reason=reason, details=details)
 
 
-def judge_reattached(job: api.Job, sge_id: str, token: str | None, status: str) -> api.Completion:
-    """A job of an earlier run ended while this run watched it; DRMAA cannot say how,
-    so the store tells: its own result or crash file means it ran to its end."""
-    details = {"sge_job_id": sge_id, "reattached": True, **spec.log_paths(job)}
+def judge_from_store(job: api.Job, sge_id: str, token: str | None, status: str, *,
+                     chased: bool = False) -> api.Completion:
+    """A job whose end DRMAA cannot describe: one of an earlier run that this run
+    re-attached to and watched, or one whose end a qmaster restart swallowed
+    (``chased``: the qmaster no longer runs it, drmaa_wait never said). The store
+    tells: its own result or crash file means it ran to its end."""
+    details = {"sge_job_id": sge_id, "chased" if chased else "reattached": True, **spec.log_paths(job)}
     if api.result_token(job.dir) == token or api.has_crash(job.dir):
         return api.Completion(job.id, details=details)
+    which = "Grid Engine job" if chased else "re-attached Grid Engine job"
+    after = " (its end was lost in a qmaster restart)" if chased else ""
     return api.Completion(job.id, status=api.Status.LOST, details=details,
-                          reason=f"re-attached Grid Engine job {sge_id} ended ({status}) without writing "
-                                 "a result (deleted, or killed by a limit?)")
+                          reason=f"{which} {sge_id} ended ({status}){after} without writing a result (deleted, "
+                                 "or killed by a limit?)")

@@ -13,12 +13,22 @@ environment and talks to it over a ``multiprocessing`` Connection on a socket pa
 * jobs of an earlier session (re-attached after a driver restart) cannot be waited
   for through DRMAA, so a watcher thread asks for their status every few seconds.
 
+* a scheduler watch (``_outage``) pings the qmaster while jobs are outstanding and
+  sends ``("scheduler", event)`` when it stops or starts answering.
+
+A request that keeps failing because the qmaster does not answer, for longer than the
+run's ``scheduler_patience``, is answered ``("unreachable", message)``, so that the
+driver says so instead of blaming the request.
+
 If the driver disappears (the connection closes without a ``close`` request), every job
 of this session is deleted: a killed driver leaves nothing queued.
 """
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
 import sys
 import threading
 from multiprocessing.connection import Connection
@@ -35,10 +45,17 @@ from drmaa.errors import (
 )
 from flowmill.backend import backoff
 
+from ._outage import SchedulerWatch
+
 T = TypeVar("T")
 
 TRANSIENT = (DrmCommunicationException, TryLaterException)
 """What a restarting qmaster or a communication timeout looks like: worth retrying."""
+
+EXIT_PATIENCE = 5.0
+"""Seconds drmaa_exit may take; measured: 30 s after a qmaster restart, waiting for a
+connection of its own, while it has nothing left to do for flowmill (jobs are deleted
+before, and the qmaster drops a silent client by itself)."""
 
 WATCH_INTERVAL = 2.0
 """Seconds between status queries of re-attached jobs (only those are polled)."""
@@ -98,6 +115,11 @@ class Server:
         self.watched: dict[str, str] = {}
         self.ids_by_key: dict[str, str] = {}
         self.closing = False
+        self.exited = True
+        """drmaa_exit returned (after a qmaster restart it may hang for 30 s: then the
+        process ends without it)."""
+        self.gave_up = False
+        """The qmaster stayed silent past the patience: closing tries once, not again."""
         self.stop_watching = threading.Event()
 
     def send(self, message: tuple[Any, ...]) -> None:
@@ -124,6 +146,8 @@ class Server:
             spec += ["-hold_jid_ad", ",".join(elementwise)] if elementwise else []
             try:
                 job_ids = with_retries(lambda: self._run(request, spec), self.patience)
+            except TRANSIENT:
+                raise
             except drmaa.errors.DrmaaException as exc:
                 return {"submitted": submitted, "refused": request["key"], "error": str(exc)}
             for key, job_id in zip(request.get("keys", [request["key"]]), job_ids):
@@ -172,6 +196,22 @@ class Server:
             except InvalidJobException:
                 pass
         return {}
+
+    def op_force_delete(self, job_ids: list[str]) -> dict[str, Any]:
+        """``qdel -f``: forget jobs the qmaster still lists although they ended (their
+        end was lost in a qmaster restart), so that jobs held on them are released.
+        DRMAA has no forced delete."""
+        with self.changed:
+            self.outstanding.difference_update(job_ids)
+        qdel = shutil.which("qdel")
+        if not qdel or not job_ids:
+            return {"error": "qdel not found on PATH"} if job_ids else {}
+        try:  # wait, as every request does, for a qmaster that is restarting
+            with_retries(lambda: self.session.jobStatus(job_ids[0]), self.patience)
+        except InvalidJobException:
+            pass
+        done = subprocess.run([qdel, "-f", *job_ids], capture_output=True, text=True, check=False)
+        return {} if done.returncode == 0 else {"error": (done.stderr or done.stdout).strip()[-500:]}
 
     def op_status(self, job_ids: list[str]) -> dict[str, str]:
         return {job_id: self._status(job_id) for job_id in job_ids}
@@ -225,6 +265,26 @@ class Server:
                 self.finished(job_id, {"exited": False, "exit_status": None, "signal": None, "aborted": True,
                                        "never_started": True})
 
+    def chased(self, job_id: str, status: str) -> None:
+        """A job the qmaster no longer runs although drmaa_wait never reported it."""
+        with self.changed:
+            if job_id not in self.outstanding:
+                return
+        self.finished(job_id, {"foreign": True, "status": status, "chased": True})
+
+    def watch_scheduler(self) -> None:
+        def outstanding() -> list[str]:
+            with self.changed:
+                return [*self.outstanding, *self.watched]
+
+        def notify(event: dict[str, Any]) -> None:
+            self.gave_up = event["state"] == "gave_up"
+            self.send(("scheduler", event))
+
+        SchedulerWatch(outstanding=outstanding, status=self.session.jobStatus, ended=self.chased, notify=notify,
+                       transient=TRANSIENT,
+                       patience=self.patience, stop=self.stop_watching).run()
+
     def watch_foreign(self) -> None:
         while not self.stop_watching.wait(WATCH_INTERVAL):
             with self.changed:
@@ -243,13 +303,17 @@ class Server:
         if delete:
             try:
                 with_retries(lambda: self.session.control(drmaa.Session.JOB_IDS_SESSION_ALL,
-                                                          drmaa.JobControlAction.TERMINATE), self.patience)
+                                                          drmaa.JobControlAction.TERMINATE),
+                             0.0 if self.gave_up else self.patience)
             except drmaa.errors.DrmaaException as exc:
                 print(f"flowmill-sge: deleting the session's jobs failed: {exc}", file=sys.stderr)
         with self.changed:
             self.closing = True
             self.changed.notify_all()
-        self.session.exit()
+        ending = threading.Thread(target=self.session.exit, name="drmaa-exit", daemon=True)
+        ending.start()
+        ending.join(EXIT_PATIENCE)
+        self.exited = not ending.is_alive()
 
     def serve(self) -> None:
         try:
@@ -260,8 +324,9 @@ class Server:
         self.send(("ready", {"contact": self.session.contact, "drms": str(self.session.drmsInfo)}))
         threading.Thread(target=self.wait_for_jobs, name="drmaa-wait", daemon=True).start()
         threading.Thread(target=self.watch_foreign, name="drmaa-watch", daemon=True).start()
+        threading.Thread(target=self.watch_scheduler, name="drmaa-ping", daemon=True).start()
         handlers = {"submit": self.op_submit, "verify": self.op_verify, "control": self.op_control,
-                    "status": self.op_status, "watch": self.op_watch}
+                    "status": self.op_status, "watch": self.op_watch, "force_delete": self.op_force_delete}
         while True:
             try:
                 op, request_id, payload = self.conn.recv()
@@ -271,8 +336,13 @@ class Server:
             if op == "close":
                 self.close(delete=payload["delete"])
                 self.send(("reply", request_id, True, {}))
+                if not self.exited:
+                    sys.stderr.flush()
+                    os._exit(0)  # libdrmaa's exit handlers would wait for the hung drmaa_exit
                 return
             try:
                 self.send(("reply", request_id, True, handlers[op](payload)))
+            except TRANSIENT as exc:
+                self.send(("reply", request_id, False, ("unreachable", str(exc))))
             except Exception as exc:
                 self.send(("reply", request_id, False, f"{type(exc).__name__}: {exc}"))

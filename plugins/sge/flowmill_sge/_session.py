@@ -26,6 +26,7 @@ from ._locate import Installation
 log = logging.getLogger("flowmill.sge")
 
 FinishedCallback = Callable[[str, "dict[str, Any]"], None]
+SchedulerCallback = Callable[["dict[str, Any]"], None]
 
 START_TIMEOUT = 120.0
 """Seconds to wait for the helper to load libdrmaa and open a session (a qmaster that
@@ -36,13 +37,22 @@ class SessionError(api.PluginError):
     """The DRMAA session could not be opened or died."""
 
 
+class SchedulerUnreachable(SessionError):
+    """A request kept failing because the qmaster did not answer, for longer than the
+    run's ``scheduler_patience``."""
+
+
 class DrmaaSession:
     """One DRMAA session in a helper process, for the lifetime of one run."""
 
     def __init__(self, installation: Installation, on_finished: FinishedCallback,
-                 on_dead: Callable[[str], None], *, patience: float) -> None:
+                 on_dead: Callable[[str], None], *, patience: float,
+                 on_scheduler: SchedulerCallback = lambda event: None) -> None:
         self._on_finished = on_finished
         self._on_dead = on_dead
+        self._on_scheduler = on_scheduler
+        self._unreachable = (f"the Grid Engine qmaster of {installation.cell_id} has not answered for longer "
+                             f"than the run option scheduler_patience={patience:g}s")
         self._pending: dict[int, Future[Any]] = {}
         self._ids = itertools.count()
         self._lock = threading.Lock()
@@ -95,11 +105,18 @@ class DrmaaSession:
             if message[0] == "finished":
                 self._on_finished(message[1], message[2])
                 continue
+            if message[0] == "scheduler":
+                self._on_scheduler(message[1])
+                continue
             _, request_id, ok, payload = message
             with self._lock:
                 future = self._pending.pop(request_id)
             if ok:
                 future.set_result(payload)
+            elif isinstance(payload, tuple) and payload[0] == "unreachable":
+                future.set_exception(SchedulerUnreachable(
+                    f"sge backend: {self._unreachable} ({payload[1]}); the run stops. Check that sge_qmaster "
+                    "runs (qstat), or raise the run option scheduler_patience to wait out longer outages"))
             else:
                 future.set_exception(SessionError(f"sge backend: the DRMAA session failed: {payload}"))
 
