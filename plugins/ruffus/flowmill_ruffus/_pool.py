@@ -55,9 +55,12 @@ def recovering(lost: Lost) -> Iterator[None]:
 
 
 def process_pool(processes: int) -> Any:
-    """What ``ruffus.task.ProcessPool`` is once a flowmill run installed it."""
+    """What ``ruffus.task.ProcessPool`` is once a flowmill run installed it. Without
+    pidfds (not Linux, or Linux before 5.3) a flowmill run gets Python's pool too."""
     lost = getattr(_local, "lost", None)
-    return multiprocessing.Pool(processes) if lost is None else RecoveringPool(processes, lost)
+    if lost is None or not hasattr(os, "pidfd_open"):
+        return multiprocessing.Pool(processes)
+    return RecoveringPool(processes, lost)
 
 
 class _Worker:
