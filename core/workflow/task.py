@@ -108,9 +108,11 @@ class FunctionTask:
         return self._defaults
 
     def digest(self) -> str:
-        if self._digest is None:
-            self._digest = code_digest(self.func)
-        return self._digest
+        """The digest shipped with the job where it runs; in the driver, the one of
+        this graph build (:func:`~flowmill.store.code.code_digest` memoises it per
+        build), never one kept from an earlier run: a helper redefined since (a
+        notebook cell run again) must change the key of the next run."""
+        return self._digest if self._digest is not None else code_digest(self.func)
 
     def prepare(self, inputs: Mapping[str, Any]) -> dict[str, Any]:
         """The inputs with paths given for file-annotated parameters as absolute Files."""
