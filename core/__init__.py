@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from .contract.states import NodeState
     from .execution.result import Expansion, Outputs, RunResult
     from .store.files import File
+    from .store.locks import LocksRefused
     from .workflow.command import (
         CommandError,
         CommandFailed,
@@ -60,6 +61,7 @@ _EXPORTS = {
     "FlowmillError": "._errors",
     "IdentityNode": ".workflow.identity",
     "JoinNode": ".workflow.mapping",
+    "LocksRefused": ".store.locks",
     "MANDATORY": ".workflow.task",
     "MapNode": ".workflow.mapping",
     "Node": ".workflow.node",

@@ -4,8 +4,11 @@ values; a node whose runner died mid-run is run again, with a warning naming it.
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import json
 import logging
+import os
 import re
 import subprocess
 import sys
@@ -15,7 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from flowmill import Node, Workflow
+from flowmill import LocksRefused, Node, Workflow, WorkflowError
+from flowmill.store.results import read_crash
 
 DRIVER = '''
 import json, os, sys, time
@@ -99,3 +103,56 @@ def build(base_dir: str | Path) -> Workflow:
     node.inputs.x, node.inputs.marker = 1, str(Path(base_dir) / "died")
     wf.add_nodes([node])
     return wf
+
+
+def refuse_locks(monkeypatch, under: Path, code: int, *, directories_only: bool) -> None:
+    """Make ``flock`` refuse, with ``code``, the files (or only the directories) under
+    ``under``, as a file system without lock support does. This injects the errno at the
+    OS-call boundary (``fcntl.flock`` itself): no file system here refuses locks (NFS,
+    where they do, has no client on the test machines)."""
+    real = fcntl.flock
+
+    def flock(fd: int, operation: int) -> None:
+        path = os.readlink(f"/proc/self/fd/{fd}")
+        if path.startswith(str(under)) and (os.path.isdir(path) or not directories_only):
+            raise OSError(code, os.strerror(code))
+        real(fd, operation)
+
+    monkeypatch.setattr(fcntl, "flock", flock)
+
+
+def counted(x: int, log: str) -> int:
+    with open(log, "a") as handle:
+        handle.write("ran\n")
+    return x + 1
+
+
+def one_counted(tmp_path: Path) -> Workflow:
+    wf = Workflow("nolocks", base_dir=tmp_path / "work")
+    node = Node(counted, name="n")
+    node.inputs.x, node.inputs.log = 1, str(tmp_path / "calls.txt")
+    wf.add_nodes([node])
+    return wf
+
+
+def test_a_directory_that_cannot_be_locked_is_locked_through_a_file(tmp_path, monkeypatch):
+    """NFS refuses ``flock`` on a directory opened read-only (EBADF): the node.lock file is locked instead."""
+    refuse_locks(monkeypatch, tmp_path / "work", errno.EBADF, directories_only=True)
+    assert one_counted(tmp_path).run(progress=False)["n"].out == 2
+    assert (tmp_path / "work" / "nolocks" / "n" / "node.lock").is_file()
+    assert one_counted(tmp_path).run(progress=False).cached == ["n"]
+    assert (tmp_path / "calls.txt").read_text() == "ran\n"
+
+
+@pytest.mark.parametrize("code", [errno.ENOLCK, errno.EOPNOTSUPP])
+def test_a_file_system_refusing_every_lock_fails_the_node_naming_the_fix(tmp_path, monkeypatch, code):
+    refuse_locks(monkeypatch, tmp_path / "work", code, directories_only=False)
+    with pytest.raises(WorkflowError) as raised:
+        one_counted(tmp_path).run(progress=False)
+    assert raised.value.result.failed == ["n"]
+    assert not (tmp_path / "calls.txt").exists(), "the node must not run unlocked"
+    crash = read_crash(raised.value.failed[0].crash_file)
+    node_dir = tmp_path / "work" / "nolocks" / "n"
+    assert crash["error_type"] == LocksRefused.__name__
+    assert crash["error"].startswith(f"the file system of {node_dir} refuses file locks ({errno.errorcode[code]}")
+    assert "put base_dir on a file system with locks" in crash["error"] and "rpc.statd" in crash["error"]

@@ -112,3 +112,40 @@ def test_an_ipython_run_on_a_temporary_cluster_in_a_notebook(kernel, tmp_path):
     streams = [content["text"] for kind, content in found if kind == "stream"]
     assert len(streams) == 1 and streams[0].startswith("ipython backend: no cluster named"), streams
     check_cell([(kind, content) for kind, content in found if kind != "stream"])
+
+
+DEFINE = """
+from flowmill import Node, Workflow
+
+def helper(x: int) -> int:
+    return x + 1
+
+def step(x: int) -> int:
+    return helper(x)
+
+wf = Workflow("redefined", base_dir={base_dir!r})
+node = Node(step, name="step")
+node.inputs.x = 1
+wf.add_nodes([node])
+"""
+
+RUN = """
+res = wf.run(progress=False)
+print(res["step"].out, res.executed, res.why("step") if res.executed else None)
+"""
+
+
+def printed(found: list[tuple[str, dict[str, Any]]]) -> str:
+    assert not [content for kind, content in found if kind == "error"], found
+    return "".join(content["text"] for kind, content in found if kind == "stream" and content["name"] == "stdout")
+
+
+def test_a_helper_redefined_in_a_cell_reruns_the_node_that_calls_it(kernel, tmp_path):
+    """The same workflow object run again in the same kernel after a cell redefined
+    the helper its node's function calls: the node reruns with the new helper (it kept
+    the code digest of its first run, and reran nothing)."""
+    outputs(kernel, DEFINE.format(base_dir=str(tmp_path)))
+    assert printed(outputs(kernel, RUN)) == "2 ['step'] no earlier result\n"
+    assert printed(outputs(kernel, RUN)) == "2 [] None\n"
+    outputs(kernel, "def helper(x: int) -> int:\n    return x + 100\n")
+    assert printed(outputs(kernel, RUN)) == "101 ['step'] its code changed\n"

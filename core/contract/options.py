@@ -29,6 +29,9 @@ class RunOptions:
         "help": "most jobs in flight at once (None: as many as the backend takes)"})
     hash_method: Literal["content", "timestamp"] = field(default="content", metadata={
         "help": "how flowmill.File inputs are hashed: by content, or by size+mtime"})
+    cache_libraries: bool = field(default=False, metadata={
+        "help": "reuse a function node's result only while the installed libraries its code reaches, and "
+                "Python's minor version, are those it was made with (off: a library upgrade reruns nothing)"})
     result_grace: float = field(default=10.0, metadata={
         "help": "seconds to wait for a finished job's result to appear on a shared file system"})
     stop_on_first_crash: bool = field(default=False, metadata={

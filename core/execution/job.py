@@ -22,6 +22,7 @@ from ..contract.states import NodeState
 from ..store import results as store
 from ..store.crash import crash_record, exception_record
 from ..store.filestate import changed_file, record_files
+from ..store import libraries
 from ..store.hashing import HashMethod, digest_bytes, value_digest
 from ..store.locks import node_lock, start_running
 from . import reasons
@@ -56,18 +57,21 @@ class Job:
     this run produced from one it found cached. ``why`` says why it runs (set where
     the cache said no), and lands in its result header. ``in_driver``: a job-level run
     executes it in the driver instead of submitting it (nipype's ``run_without_submitting``).
+    ``cache_libraries``: the run option; the versions of the libraries the task reaches
+    are then recorded with its result and must match for a reuse (kept beside the key,
+    outside its hash: see :mod:`flowmill.store.libraries`).
     """
 
     __slots__ = ("id", "dir", "task", "inputs", "refs", "version", "hash_method", "resources",
-                 "plugin_args", "hash", "token", "group", "key", "why", "in_driver")
+                 "plugin_args", "hash", "token", "group", "key", "why", "in_driver", "cache_libraries")
 
     def __init__(self, id: str, dir: Path, task: Task, inputs: dict[str, Any],
                  refs: dict[str, "Ref | list[Ref]"], *, version: str | None = None,
                  hash_method: HashMethod = "content", resources: Resources | None = None,
                  plugin_args: dict[str, Any] | None = None, group: str | None = None,
-                 in_driver: bool = False) -> None:
+                 in_driver: bool = False, cache_libraries: bool = False) -> None:
         self.id = id
-        self.dir = Path(dir)
+        self.dir = dir if isinstance(dir, Path) else Path(dir)  # Path(a Path) parses it again: 3.5 us a job
         self.task = task
         self.inputs = inputs
         self.refs = refs
@@ -81,6 +85,7 @@ class Job:
         self.key: dict[str, str] | None = None
         self.why: str | None = None
         self.in_driver = in_driver
+        self.cache_libraries = cache_libraries
 
     def __getstate__(self) -> dict[str, Any]:
         return {slot: getattr(self, slot) for slot in self.__slots__}
@@ -160,8 +165,19 @@ class Job:
         if header["hash"] != self.hash:
             self.why = reasons.key_change(header["key"], self.key or {}, self._sources())
             return None
-        self.why = changed_file(header["files"], self.hash_method)
+        self.why = self._stale(header)
         return header if self.why is None else None
+
+    def _stale(self, header: Mapping[str, Any]) -> str | None:
+        """Why a result stored under this job's key is not reused as it is: a file its
+        outputs name changed, or (``cache_libraries``) a library version; else None."""
+        changed = changed_file(header["files"], self.hash_method)
+        if changed is None and self.cache_libraries:
+            return libraries.change(header.get("libraries"), self._library_versions())
+        return changed
+
+    def _library_versions(self) -> dict[str, str]:
+        return libraries.versions(libraries.libraries_of(self.task))
 
     def _sources(self) -> dict[str, str]:
         return {name: f"{ref.job_id}.{ref.output}" if isinstance(ref, Ref) else f"of {len(ref)} upstream nodes"
@@ -221,6 +237,8 @@ class Job:
                 "host": socket.gethostname(),
                 **usage.report(),
             }
+            if self.cache_libraries:
+                header["libraries"] = self._library_versions()
             store.write_result(self.dir, header, outputs, running)
         except BaseException:
             running.path.unlink(missing_ok=True)
@@ -232,8 +250,7 @@ class Job:
         """Whether another driver's job stored this job's result since the driver
         found none (the driver already said why it runs)."""
         header = store.read_header(self.dir)
-        return (header is not None and header["hash"] == self.hash
-                and changed_file(header["files"], self.hash_method) is None)
+        return header is not None and header["hash"] == self.hash and self._stale(header) is None
 
     def _write_for_rerun(self) -> None:
         """Save the job file the crash record's rerun command names, if the node

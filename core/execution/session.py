@@ -27,7 +27,7 @@ from ..contract.types import Backend, Capabilities, GraphExecutor, RunContext
 from .dry_run import describe, plan
 from .aliases import resolve_plugin, translate_nipype_keys
 from ..store import results as store
-from ..store.hashing import value_digest
+from ..store.hashing import ensure_hashable
 from .graph import ExecutionGraph
 from .graph_level import GraphLevelDriver
 from .job_level import JobLevelDriver
@@ -131,7 +131,7 @@ def check_hashable(graph: ExecutionGraph) -> None:
     for job in graph:
         for name, value in job.inputs.items():
             try:
-                value_digest(value, job.hash_method)
+                ensure_hashable(value)
             except Exception as exc:
                 raise ValidationError(f"node {job.id!r}: input {name!r} ({type(value).__name__}) cannot be "
                                       f"hashed into the cache key ({exc}); pass a path or plain data "

@@ -16,8 +16,10 @@ called, as far as the user's own code goes:
 
 What it cannot see: code reached only at run time through values (a function passed
 as an input is hashed as an input value, by pickle; ``getattr(module, name)`` with a
-computed name), files a function reads that are not inputs, installed libraries'
-code and versions (upgrading numpy reruns nothing), C extensions, global objects that
+computed name), the user's modules imported inside a function body, files a function
+reads that are not inputs, installed libraries' code and versions (upgrading numpy
+reruns nothing, unless the run option ``cache_libraries`` compares the versions of the
+modules the walk notes: :func:`code_modules`), C extensions, global objects that
 cannot be pickled (covered by their type's name). A long-lived worker (an IPython
 engine) reloads the user's modules edited since it imported them before each job
 (:func:`forget_stale_modules`), so it runs the code the key was taken from. A global the function mutates (a memo dict)
@@ -27,6 +29,7 @@ rerun, never a stale result. The escape hatch stays ``version=`` on the node. Di
 
 from __future__ import annotations
 
+import dis
 import functools
 import importlib.machinery
 import os
@@ -38,22 +41,37 @@ from typing import Any, Callable
 
 from .hashing import digest_bytes, source_digest, value_digest
 
-_digests: dict[int, tuple[Any, str]] = {}
+_walks: dict[int, tuple[Any, str, frozenset[str]]] = {}
+_IMPORT_NAME = dis.opmap["IMPORT_NAME"]
 
 
 def forget_code() -> None:
     """Drop the digests memoised so far: the next build sees code as it is now."""
-    _digests.clear()
+    _walks.clear()
 
 
 def code_digest(func: Callable[..., Any]) -> str:
     """The digest of ``func`` and of the user's code it reaches (see the module doc)."""
-    memo = _digests.get(id(func))
+    return _walked(func)[0]
+
+
+def code_modules(func: Callable[..., Any]) -> frozenset[str]:
+    """The top-level names of the modules outside the user's code that ``func``'s code
+    reaches: through globals, attribute chains, imports inside a function body, the
+    types of global values. Standard library names included: :mod:`.libraries` keeps
+    those an installed distribution provides (``cache_libraries``)."""
+    return _walked(func)[1]
+
+
+def _walked(func: Callable[..., Any]) -> tuple[str, frozenset[str]]:
+    """One walk per function per graph build gives both its digest and its modules."""
+    memo = _walks.get(id(func))
     if memo is not None and memo[0] is func:
-        return memo[1]
-    digest = _Walk().callable(func)
-    _digests[id(func)] = (func, digest)
-    return digest
+        return memo[1], memo[2]
+    walk = _Walk()
+    digest = walk.callable(func)
+    _walks[id(func)] = (func, digest, frozenset(walk.modules))
+    return digest, frozenset(walk.modules)
 
 
 @functools.lru_cache(maxsize=1)
@@ -94,6 +112,25 @@ def _names(code: types.CodeType) -> set[str]:
     return names
 
 
+def _imports(code: types.CodeType) -> set[str]:
+    """Top-level names of the modules ``code`` (and the code nested in it) imports
+    absolutely: ``import a.b`` and ``from a import b`` in a function body. Relative
+    imports name the user's own package and are left out."""
+    found: set[str] = set()
+    if _IMPORT_NAME in code.co_code[::2]:
+        instructions = list(dis.get_instructions(code))
+        for at, instruction in enumerate(instructions):
+            if instruction.opcode != _IMPORT_NAME or not instruction.argval:
+                continue
+            level = instructions[at - 2] if at >= 2 else None
+            if level is None or level.opname != "LOAD_CONST" or level.argval == 0:
+                found.add(instruction.argval.partition(".")[0])
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            found |= _imports(const)
+    return found
+
+
 def _name(obj: Any) -> str:
     return f"{getattr(obj, '__module__', '?')}.{getattr(obj, '__qualname__', type(obj).__qualname__)}"
 
@@ -106,6 +143,14 @@ class _Walk:
         self.done: dict[tuple[int, int], str] = {}
         self.active: set[tuple[int, int]] = set()
         self.cuts = 0
+        self.modules: set[str] = set()
+        """Top-level names of the modules outside the user's code reached so far."""
+
+    def _library(self, module: str | None, name: str) -> str:
+        """The key's part for library code: its name; its module is noted."""
+        if module:
+            self.modules.add(module.partition(".")[0])
+        return "lib:" + name
 
     def callable(self, func: Any) -> str:
         if isinstance(func, types.FunctionType):
@@ -114,6 +159,7 @@ class _Walk:
             return f"partial({self.callable(func.func)},{self._value(func.args)},{self._value(func.keywords)})"
         if isinstance(func, types.MethodType):
             return f"method({self.callable(func.__func__)},{self.object(func.__self__, set())})"
+        self._library(getattr(type(func), "__module__", None), "")
         return source_digest(func)
 
     def _guarded(self, obj: Any, walk: Callable[[Any], str], context: object = None) -> str:
@@ -137,7 +183,8 @@ class _Walk:
 
     def _function(self, func: types.FunctionType) -> str:
         if _is_library_file(func.__code__.co_filename):
-            return "lib:" + _name(func)
+            return self._library(func.__module__, _name(func))
+        self.modules |= _imports(func.__code__)
         names = _names(func.__code__)
         parts = [source_digest(func), self._value(func.__defaults__), self._value(func.__kwdefaults__)]
         scope = func.__globals__
@@ -153,16 +200,17 @@ class _Walk:
         """What a name the code uses stands for, as far as the key is concerned."""
         if isinstance(obj, types.ModuleType):
             if _is_library_module(obj):
-                return "lib:" + obj.__name__
+                return self._library(obj.__name__, obj.__name__)
             return self._guarded(obj, lambda module: self._module(module, names), names)
         if isinstance(obj, type):
-            return "lib:" + _name(obj) if _defined_in_library(obj) else self._guarded(obj, self._class)
+            return self._library(obj.__module__, _name(obj)) if _defined_in_library(obj) else self._guarded(obj, self._class)
         if isinstance(obj, (types.FunctionType, functools.partial, types.MethodType)):
             return self.callable(obj)
         if isinstance(obj, (types.BuiltinFunctionType, types.BuiltinMethodType)):
-            return "lib:" + _name(obj)
+            return self._library(getattr(obj, "__module__", None), _name(obj))
         if not _defined_in_library(type(obj)):
             return f"{self._guarded(type(obj), self._class)}:{self._value(obj)}"
+        self._library(type(obj).__module__, "")
         return self._value(obj)
 
     def _module(self, module: types.ModuleType, names: set[str]) -> str:

@@ -93,6 +93,23 @@ def _feed(h: "hashlib._Hash", value: Any, method: HashMethod) -> None:
         h.update(pickle.dumps(value, protocol=4))
 
 
+def ensure_hashable(value: Any) -> None:
+    """Raise what :func:`value_digest` would raise for ``value``, without hashing it:
+    only values of types ``_feed`` does not know are pickled, so only those are tried
+    (a run checks every input up front, then hashes it once for its key)."""
+    if value is None or isinstance(value, (bool, int, float, complex, str, bytes, PurePath)):
+        return
+    if isinstance(value, (list, tuple, set, frozenset)):
+        for item in value:
+            ensure_hashable(item)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            ensure_hashable(key)
+            ensure_hashable(item)
+    else:
+        pickle.dumps(value, protocol=4)
+
+
 def value_digest(value: Any, method: HashMethod = "content") -> str:
     """Hash any picklable value; containers are hashed structurally so that equal
     dicts and sets hash alike whatever their insertion order."""

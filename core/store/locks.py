@@ -7,11 +7,11 @@ create, so a first run costs no more than before), which the kernel releases whe
 its holder dies, however it dies: no lock is ever left held by a dead owner. Where a
 directory cannot be locked (NFS turns ``flock`` into byte-range locks, which need a
 file open for writing), a ``node.lock`` file in the node directory is locked instead.
-On NFS the server arbitrates between hosts (NFSv3 through lockd, NFSv4 natively) and
-releases the lock of a host that died when its lease expires (90 s by default). An
-NFS mount with ``local_lock=flock`` (or ``all``) keeps locks on each host: drivers on
-different hosts are then not kept apart. Not tried on NFS yet (no NFS server on the
-test machines): the tests do not exercise the ``node.lock`` fallback.
+A file system that refuses that too (``ENOLCK``, ``EOPNOTSUPP``) fails the node with
+:class:`LocksRefused`: a node never runs unlocked. What NFS does with these locks
+(hosts kept apart, a dead host's lock held until its lease expires, ``nolock`` and
+``local_lock`` mounts that keep locks on one host) is in docs/cache.md; not tried on
+NFS itself (no NFS client on the test machines): the tests make ``flock`` refuse.
 
 Who runs a node shows in ``.running``, the file its result is written to: created
 when the run starts, holding its holder's host, pid and run id until the result
@@ -32,12 +32,30 @@ import socket
 from pathlib import Path
 from typing import Any, Iterator, NamedTuple
 
+from .._errors import FlowmillError
+
 LOCK = "node.lock"
 RUNNING = ".running"
 _NO_DIRECTORY_LOCKS = {errno.EBADF, errno.ENOLCK, errno.EINVAL, errno.EOPNOTSUPP}
+_NO_LOCKS = {errno.ENOLCK, errno.EOPNOTSUPP, errno.EINVAL}
 _CREATE = os.O_RDWR | os.O_CREAT | os.O_EXCL
 
 log = logging.getLogger("flowmill")
+
+
+class LocksRefused(FlowmillError):
+    """The file system of a node directory refuses file locks, so drivers sharing its
+    base_dir could run the node at the same time: the node fails instead of running
+    unlocked."""
+
+    def __init__(self, node_dir: Path, error: OSError) -> None:
+        self.node_dir = node_dir
+        code = errno.errorcode.get(error.errno or 0, str(error.errno))
+        super().__init__(
+            f"the file system of {node_dir} refuses file locks ({code}: {error.strerror}), and flowmill runs no "
+            "node unlocked. Fix: put base_dir on a file system with locks (a local disk), or on NFS make "
+            "locking work (NFSv4, or NFSv3 with rpc.statd running on this host and the server; see "
+            "docs/cache.md)")
 
 
 class Running(NamedTuple):
@@ -82,6 +100,11 @@ def _lock(node_dir: Path, node: str) -> int:
     fd = os.open(os.path.join(node_dir, LOCK), os.O_RDWR | os.O_CREAT, 0o666)
     try:
         _flock(fd, node_dir, node)
+    except OSError as exc:
+        os.close(fd)
+        if exc.errno in _NO_LOCKS:
+            raise LocksRefused(node_dir, exc) from None
+        raise
     except BaseException:
         os.close(fd)
         raise

@@ -17,11 +17,13 @@ if TYPE_CHECKING:
     from .workflow import Edge, Workflow
 
 
-def build_graph(workflow: Workflow, workflow_dir: Path, hash_method: HashMethod) -> ExecutionGraph:
+def build_graph(workflow: Workflow, workflow_dir: Path, hash_method: HashMethod,
+                cache_libraries: bool = False) -> ExecutionGraph:
     """Turn the user's (possibly nested) workflow into jobs, validating connections,
     iterables, joins, maps and mandatory inputs on the way; every problem names the
     node and the fix. Code digests are taken afresh for each build (edited helpers
-    count from the next run on)."""
+    count from the next run on). ``hash_method`` and ``cache_libraries`` are the run
+    options every job's key follows."""
     forget_code()
     nodes, edges = workflow.flatten()
     if not nodes:
@@ -37,7 +39,7 @@ def build_graph(workflow: Workflow, workflow_dir: Path, hash_method: HashMethod)
         into[edge.dst_field] = edge
     order = _node_order({path: {edge.src for edge in into.values()} for path, into in incoming.items()})
     dirs = {path: workflow_dir.joinpath(*path.split(".")) for path in nodes}
-    expander = Expander(nodes, incoming, order, dirs, hash_method)
+    expander = Expander(nodes, incoming, order, dirs, hash_method, cache_libraries)
     expander.build()
     return ExecutionGraph(expander.jobs, expander.parents,
                           {path: (expansion, tuple(nodes[path].task.output_names))

@@ -159,12 +159,14 @@ class Expander:
     """Builds every job of a flattened workflow; see the module docstring."""
 
     def __init__(self, nodes: Mapping[str, Node], incoming: Mapping[str, Mapping[str, Edge]],
-                 order: Sequence[str], dirs: Mapping[str, Path], hash_method: HashMethod) -> None:
+                 order: Sequence[str], dirs: Mapping[str, Path], hash_method: HashMethod,
+                 cache_libraries: bool = False) -> None:
         self.nodes = nodes
         self.incoming = incoming
         self.order = order
         self.dirs = dirs
-        self.hash_method = hash_method
+        self.keying = {"hash_method": hash_method, "cache_libraries": cache_libraries}
+        """The run options every job's key follows."""
         self.paths = {id(node): path for path, node in nodes.items()}
         self.axes: dict[str, AxisSpec] = {}
         self.axis_rank: dict[str, int] = {}
@@ -327,7 +329,7 @@ class Expander:
             return
         self._add(Job(job_id, job_dir, task, _checked(path, node.task, inputs), refs, version=node.cache_version(),
                       in_driver=node.run_without_submitting,
-                      hash_method=self.hash_method, resources=resources, plugin_args=node.plugin_args), parents)
+                      resources=resources, plugin_args=node.plugin_args, **self.keying), parents)
 
     def _identify(self, path: str, plan: Plan, ctx: Ctx, ctx_map: Mapping[str, int]) -> tuple[str, Path]:
         """An instance's job id and directory, named by its iterables' values, recorded
@@ -383,10 +385,9 @@ class Expander:
         elementwise = self._elementwise(node, connected, refs)
         if connected and elementwise is None:
             inputs.update(_checked(path, node.task, {k: v for k, v in inputs.items() if k not in node.iterfield}))
-            self._add(Job(job_id, job_dir, MapTask(job_id, task, node.iterfield, node.nested, self.hash_method),
+            self._add(Job(job_id, job_dir, MapTask(job_id, task, node.iterfield, node.nested, self.keying),
                           inputs, refs, version=node.cache_version(), in_driver=node.run_without_submitting,
-                          hash_method=self.hash_method, resources=resources,
-                          plugin_args=node.plugin_args), parents)
+                          resources=resources, plugin_args=node.plugin_args, **self.keying), parents)
         else:
             self._expand_map(job_id, job_dir, node, inputs, refs, parents, resources, elementwise or {})
 
@@ -435,15 +436,15 @@ class Expander:
             child_refs = {**shared_refs, **{field: upstream[index] for field, upstream in elementwise.items()}}
             child = element_job(job_id, job_dir, index, node.task, child_inputs, child_refs,
                                 version=node.cache_version(), in_driver=node.run_without_submitting,
-                                hash_method=self.hash_method, resources=resources,
-                                plugin_args=node.plugin_args, group=job_id)
+                                resources=resources, plugin_args=node.plugin_args, group=job_id,
+                                **self.keying)
             self._add(child, shared_parents + [upstream[index].job_id for upstream in elementwise.values()])
             children.append(child.id)
             for name in node.task.output_names:
                 gather_refs[name].append(Ref(child.id, name, str(child.dir)))  # type: ignore[union-attr]
         if shape is None:
             self.map_elements[job_id] = children
-        self._add(Job(job_id, job_dir, GatherTask(node.task, shape), {}, gather_refs, hash_method=self.hash_method,
+        self._add(Job(job_id, job_dir, GatherTask(node.task, shape), {}, gather_refs, **self.keying,
                       plugin_args=node.plugin_args), children)
 
 

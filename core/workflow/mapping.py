@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 from .._errors import FlowmillError, ValidationError
 from ..contract.states import NodeState
 from ..store import results as store
-from ..store.hashing import HashMethod
+from ..store.libraries import libraries_of
 from .node import Node
 from .task import Task
 
@@ -138,16 +138,17 @@ class MapTask:
     """A MapNode whose iterfields are only known when it runs: it builds one element
     job per item in its own directory and runs them here, one after another."""
 
-    __slots__ = ("inner", "output_names", "iterfield", "nested", "hash_method", "node")
+    __slots__ = ("inner", "output_names", "iterfield", "nested", "keying", "node")
 
     def __init__(self, node: str, inner: Task, iterfield: Sequence[str], nested: bool,
-                 hash_method: HashMethod) -> None:
+                 keying: Mapping[str, Any]) -> None:
         self.node = node
         self.inner = inner
         self.output_names = tuple(inner.output_names)
         self.iterfield = tuple(iterfield)
         self.nested = nested
-        self.hash_method = hash_method
+        self.keying = dict(keying)
+        """The run options its element jobs' keys follow (``hash_method``, ``cache_libraries``)."""
 
     def input_defaults(self) -> Mapping[str, Any]:
         return self.inner.input_defaults()
@@ -155,13 +156,15 @@ class MapTask:
     def digest(self) -> str:
         return f"map{self.iterfield}{self.nested}:" + self.inner.digest()
 
+    def libraries(self) -> frozenset[str]:
+        return libraries_of(self.inner)
+
     def run(self, inputs: Mapping[str, Any], workdir: Path) -> dict[str, Any]:
         items, shape = elements(self.node, self.iterfield, inputs, self.nested)
         fixed = {k: v for k, v in inputs.items() if k not in self.iterfield}
         outputs: dict[str, list[Any]] = {name: [] for name in self.output_names}
         for index, item in enumerate(items):
-            child = element_job(self.node, workdir, index, self.inner, {**fixed, **item}, {},
-                                hash_method=self.hash_method)
+            child = element_job(self.node, workdir, index, self.inner, {**fixed, **item}, {}, **self.keying)
             if child.execute() == NodeState.FAILED:
                 crash_file = store.find_crash(child.dir) or child.dir / store.CRASH
                 crash = store.read_crash(crash_file)
@@ -195,6 +198,9 @@ class UniqueJoinTask:
 
     def digest(self) -> str:
         return "unique:" + self.inner.digest()
+
+    def libraries(self) -> frozenset[str]:
+        return libraries_of(self.inner)
 
     def run(self, inputs: Mapping[str, Any], workdir: Path) -> dict[str, Any]:
         values = dict(inputs)

@@ -10,7 +10,7 @@ from typing import Any, Callable, Mapping, Protocol, Sequence
 
 from .._errors import FlowmillError, ValidationError
 from .._workdir import working_directory
-from ..store.code import code_digest
+from ..store.code import code_digest, code_modules
 from .codefile import file_names, restore_file_names
 from .filetypes import annotated_files, as_files, missing_file
 
@@ -25,6 +25,10 @@ class NodeError(FlowmillError):
 class Task(Protocol):
     """The runnable part of a node, shipped inside every job (so it must pickle for
     backends that run jobs elsewhere).
+
+    A task that runs Python code may define ``libraries() -> frozenset[str]``: the
+    top-level names of the modules outside the user's code that it reaches, whose
+    distributions' versions ``cache_libraries=True`` records with its result.
 
     A task may also define two hooks the workflow calls while it builds the jobs,
     before anything runs, with each instance's input values known then (set values,
@@ -71,7 +75,7 @@ class FunctionTask:
     taken from the node directory, so their content follows them downstream.
     """
 
-    __slots__ = ("func", "output_names", "_accepts_any", "_defaults", "_files", "_returns", "_digest")
+    __slots__ = ("func", "output_names", "_accepts_any", "_defaults", "_files", "_returns", "_digest", "_modules")
 
     def __init__(self, func: Callable[..., Any], output_names: Sequence[str]) -> None:
         self.func = func
@@ -83,19 +87,23 @@ class FunctionTask:
         self._files, returns = annotated_files(func)
         self._returns = returns if len(self.output_names) == 1 else None
         self._digest: str | None = None
+        self._modules: frozenset[str] | None = None
 
     def __getstate__(self) -> dict[str, Any]:
         """The state shipped with a job: the code's digest travels as the driver
         computed it, so a job that computes its own cache key where it runs neither
         re-reads a source file edited since nor falls back to another digest, and the
-        function's file names travel for its tracebacks."""
+        function's file names travel for its tracebacks. The modules its code reaches
+        travel with the digest, from the same walk."""
         state = {slot: getattr(self, slot) for slot in self.__slots__}
         state["_digest"] = self.digest()
+        state["_modules"] = self.libraries()
         state["file_names"] = file_names(self.func)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         names = state.pop("file_names", {})
+        state.setdefault("_modules", None)
         for slot, value in state.items():
             setattr(self, slot, value)
         restore_file_names(self.func, names)
@@ -108,9 +116,16 @@ class FunctionTask:
         return self._defaults
 
     def digest(self) -> str:
-        if self._digest is None:
-            self._digest = code_digest(self.func)
-        return self._digest
+        """The digest shipped with the job where it runs; in the driver, the one of
+        this graph build (:func:`~flowmill.store.code.code_digest` memoises it per
+        build), never one kept from an earlier run: a helper redefined since (a
+        notebook cell run again) must change the key of the next run."""
+        return self._digest if self._digest is not None else code_digest(self.func)
+
+    def libraries(self) -> frozenset[str]:
+        """The top-level names of the modules outside the user's code that the
+        function reaches (``cache_libraries``), shipped or of this build as the digest."""
+        return self._modules if self._modules is not None else code_modules(self.func)
 
     def prepare(self, inputs: Mapping[str, Any]) -> dict[str, Any]:
         """The inputs with paths given for file-annotated parameters as absolute Files."""

@@ -239,7 +239,8 @@ class Workflow:
         merged.update(options)
         callback = merged.pop("status_callback", None)
         session = Session(self.name, self.base_dir, plugin or "linear", merged)
-        graph = build_graph(self, session.workflow_dir, session.run_options.hash_method)
+        graph = build_graph(self, session.workflow_dir, session.run_options.hash_method,
+                            session.run_options.cache_libraries)
         if callback is None:
             return session.run(graph)
         with StatusObserver(callback):
