@@ -173,7 +173,7 @@ class Job:
         outputs name changed, or (``cache_libraries``) a library version; else None."""
         changed = changed_file(header["files"], self.hash_method)
         if changed is None and self.cache_libraries:
-            return libraries.change(header.get("libraries"), self._library_versions())
+            return reasons.library_change(header.get("libraries"), self._library_versions())
         return changed
 
     def _library_versions(self) -> dict[str, str]:

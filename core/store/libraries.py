@@ -58,22 +58,3 @@ def versions(modules: frozenset[str]) -> dict[str, str]:
     """Python's minor version and the version of each installed distribution that
     provides one of ``modules`` (top-level module names), by distribution name."""
     return dict(_versions(modules))
-
-
-def change(recorded: Mapping[str, str] | None, now: Mapping[str, str]) -> str | None:
-    """Why a result made with the versions ``recorded`` (None: made without the option)
-    is not reused with the versions of ``now``; None if it is."""
-    if recorded is None:
-        return "cache_libraries is on and its result records no library versions (made without the option)"
-    if recorded.get(PYTHON) != now.get(PYTHON):
-        return f"{PYTHON} changed {recorded.get(PYTHON)} -> {now.get(PYTHON)}"
-    for distribution in sorted(recorded.keys() | now.keys()):
-        before, after = recorded.get(distribution), now.get(distribution)
-        if before == after:
-            continue
-        if before is None:
-            return f"library {distribution} {after} is reached now and was not when it ran"
-        if after is None:
-            return f"library {distribution} {before} is no longer reached"
-        return f"library {distribution} changed {before} -> {after}"
-    return None
