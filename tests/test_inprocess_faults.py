@@ -64,6 +64,19 @@ def test_the_run_after_a_driver_death_names_the_node_that_killed_it(tmp_path, de
     assert not list((tmp_path / "dying" / ".flowmill" / "running").glob("*"))
 
 
+@pytest.mark.parametrize("death", ["exit", "segfault"])
+def test_a_driver_death_is_reported_once_when_the_node_runs_again(tmp_path, death):
+    """The run journal and the node lock both knew of the death (the lock from the
+    ``.running`` left in the node's directory): reporting it once, from the journal,
+    must also clear what the lock would have reported again."""
+    assert _driver(tmp_path, "fine", death).returncode != 0
+    after = _driver(tmp_path, "fine", "ok")
+    assert after.returncode == 0, after.stderr
+    assert after.stderr.count("died while running") == 1, after.stderr
+    assert "the previous run" in after.stderr and "died while running node 'x'" in after.stderr
+    assert [p.name for p in (tmp_path / "dying" / "x").iterdir()] == ["result.pkl"]
+
+
 def test_an_unhashable_input_is_refused_before_anything_runs(tmp_path):
     wf = Workflow("unhashable", base_dir=tmp_path)
     node = Node(constant, name="b")
