@@ -38,6 +38,7 @@ from ..store import results as store
 from ..workflow.workflow import Workflow
 from . import _policy_workflows as policy
 from ._events import EventLog
+from ._signals import restore_sigint
 
 GONE_WITHIN = 15.0
 """Seconds a stopped job's processes get to disappear (a loaded 2-core machine, an
@@ -184,7 +185,9 @@ class PolicyCases:
     def test_ctrl_c_leaves_nothing_queued_or_running(self, tmp_path: Path, options: dict[str, Any]) -> None:
         """SIGINT reaches the driver (as Ctrl-C does) once a node runs. A backend that
         can stop jobs leaves none running; one that cannot lets the running ones
-        finish; in both, no other job starts."""
+        finish; in both, no other job starts. A session started with SIGINT ignored
+        gets Python's handler back first (see :mod:`._signals`)."""
+        restore_sigint()
         stoppable = self.capabilities(options).timeouts != "none"
         pids, after = tmp_path / "pids", tmp_path / "after"
         wf = policy.holding(tmp_path, pids, after, width=4, seconds=60 if stoppable else 3)
