@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -101,3 +102,60 @@ def test_a_missing_file_input_of_a_python_node_is_a_validation_error(tmp_path):
     with pytest.raises(ValidationError, match=r"node 'r': input 'paths': file '.*absent.txt' does not exist"):
         wf.run()
     assert not (tmp_path / "missing" / "a").exists()
+
+
+SHARED = """
+import logging, os, sys, time
+from pathlib import Path
+from flowmill import Node, Workflow
+
+def act(what: str, release: str) -> str:
+    if what == "die":
+        os._exit(7)
+    while what == "hold" and not os.path.exists(release):
+        time.sleep(0.02)
+    return what
+
+logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
+base, name, what = sys.argv[1:4]
+wf = Workflow("shared", base_dir=base)
+node = Node(act, name=name)
+node.inputs.what, node.inputs.release = what, str(Path(base) / "release")
+wf.add_nodes([node])
+wf.run()
+"""
+
+
+def test_drivers_sharing_a_base_dir_keep_their_journals_apart(tmp_path):
+    """One driver holds a node (alive), another dies running one: the next run
+    reports the dead one's node only, and leaves the live driver's journal alone."""
+    script = tmp_path / "shared.py"
+    script.write_text(SHARED)
+    running = tmp_path / "shared" / ".flowmill" / "running"
+
+    def driver(name: str, what: str) -> subprocess.Popen[str]:
+        return subprocess.Popen([sys.executable, str(script), str(tmp_path), name, what], text=True,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+    holder = driver("held", "hold")
+    try:
+        while not (tmp_path / "shared" / "held" / ".running").exists():
+            assert holder.poll() is None, holder.communicate()
+            time.sleep(0.02)
+        dying = driver("killer", "die")
+        assert dying.wait(timeout=120) == 7, dying.communicate()
+        assert len(list(running.glob("*.jsonl"))) == 2
+        after = driver("later", "fine")
+        _, stderr = after.communicate(timeout=120)
+        assert after.returncode == 0, stderr
+        assert stderr.count("died while running") == 1, stderr
+        assert "died while running node 'killer'" in stderr
+        crash = subprocess.run([sys.executable, "-m", "flowmill", "crash", str(tmp_path / "shared" / "killer")],
+                               capture_output=True, text=True)
+        assert "DriverDied: the previous run" in crash.stdout, crash.stderr
+        assert len(list(running.glob("*.jsonl"))) == 1
+    finally:
+        (tmp_path / "release").touch()
+        assert holder.wait(timeout=120) == 0, holder.communicate()
+    assert list(running.iterdir()) == []
+    assert [p.name for p in (tmp_path / "shared" / "held").iterdir()] == ["result.pkl"]
