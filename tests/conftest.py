@@ -13,10 +13,18 @@ from typing import Any
 
 import pytest
 
+from flowmill.testing import restore_sigint
+
 FIXTURES = Path(__file__).parent / "fixtures"
 BACKENDS = sorted(path.stem for path in FIXTURES.glob("*.py") if not path.stem.startswith("_"))
 
 pytest_plugins = [f"tests.fixtures.{name}" for name in BACKENDS]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Ctrl-C tests need SIGINT delivered, here and in the drivers they start, also
+    when the suite was started in a non-interactive shell's background."""
+    restore_sigint()
 
 
 class BackendUnderTest:

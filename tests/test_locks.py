@@ -7,7 +7,6 @@ from __future__ import annotations
 import errno
 import fcntl
 import json
-import logging
 import os
 import re
 import subprocess
@@ -80,20 +79,28 @@ def die_once(x: int, marker: str) -> int:
     return x + 1
 
 
-def test_a_node_whose_driver_died_running_it_runs_again_with_a_warning(tmp_path, caplog):
+@pytest.mark.parametrize("options, who", [
+    ({}, r"the previous run \(\w+, pid \d+ on \S+\)"),
+    ({"plugin": "multiproc", "n_procs": 1, "retries": 1}, r"an earlier attempt of this run \(pid \d+ on \S+\)")],
+    ids=["linear-driver", "multiproc-worker"])
+def test_a_node_whose_runner_died_running_it_runs_again_with_one_warning(tmp_path, options, who):
+    """On linear the driver itself dies and the next run reports it (from its run
+    journal); on multiproc the worker dies and the node's retry reports it (from the
+    ``.running`` it left). Either way once, and nothing of it is left behind."""
     script = tmp_path / "dies.py"
     script.write_text(
-        "import sys\n"
+        "import logging, sys\n"
         f"sys.path.insert(0, {str(Path(__file__).parent.parent)!r})\n"
         "from tests.test_locks import build\n"
-        f"build({str(tmp_path)!r}).run()\n")
-    assert subprocess.run([sys.executable, str(script)]).returncode == 9
-    with caplog.at_level(logging.WARNING, logger="flowmill"):
-        res = build(tmp_path).run()
-    assert res["n"].out == 2
-    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
-    assert any(re.fullmatch(r"node n: pid \d+ on \S+ \(run \w+\) died while running it; it runs again", warning)
-               for warning in warnings), warnings
+        "logging.basicConfig(level=logging.WARNING, format='%(levelname)s %(message)s')\n"
+        f"print(build({str(tmp_path)!r}).run(**{options!r})['n'].out)\n")
+    runs = [subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+            for _ in range(1 if options else 2)]
+    assert runs[0].returncode == (0 if options else 9), runs[0].stderr
+    assert runs[-1].stdout == "2\n", runs[-1].stderr
+    warnings = [line for run in runs for line in run.stderr.splitlines() if "died while running" in line]
+    assert len(warnings) == 1, warnings
+    assert re.fullmatch(rf"WARNING {who} died while running node 'n'.*", warnings[0]), warnings
     assert [p.name for p in (tmp_path / "dies/n").iterdir() if p.name.startswith(".")] == []
 
 

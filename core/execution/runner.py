@@ -294,9 +294,18 @@ class Runner:
 
     def _settle_done(self, job: Job, completion: Completion) -> None:
         """Read what a finished job left in the store (outside the lock: this may wait
-        for a slow shared file system), then record it."""
+        for a slow shared file system), then record it. A result carrying this run's
+        token was made by this very job, which cleared the node's crash records before
+        it ran: it is settled without looking for one. Any other result (an older
+        run's) counts only if no crash record says this job failed."""
         waits = backoff(within=self.options.result_grace)
         while True:
+            header = store.read_header(job.dir)
+            usable = header is not None and (job.hash is None or header.get("hash") == job.hash)
+            if usable and header.get("token") == job.token:  # type: ignore[union-attr]
+                with self.lock:
+                    self._record_success(job, header)  # type: ignore[arg-type]
+                return
             crash_file = store.find_crash(job.dir)
             if crash_file is not None:
                 record = store.read_crash(crash_file)
@@ -306,10 +315,9 @@ class Runner:
                 with self.lock:
                     self._record_failure(job, crash_file, f"{record.get('error_type')}: {record.get('error')}")
                 return
-            header = store.read_header(job.dir)
-            if header is not None and (job.hash is None or header.get("hash") == job.hash):
+            if usable:
                 with self.lock:
-                    self._record_success(job, header)
+                    self._record_success(job, header)  # type: ignore[arg-type]
                 return
             if next(waits, None) is None:
                 reason = (f"backend {self.info.backend!r} reported the job done, but no result and no crash "

@@ -210,10 +210,25 @@ def crash_places(node_dir: Path) -> list[Path]:
     directory, ``<workflow_dir>/.flowmill/crashes/`` (the nearest ancestor holding a
     ``.flowmill`` directory), the temp directory. Fallback names carry a digest of the
     node directory, so nodes of the same name in different workflows do not collide."""
-    name = f"{node_dir.name}-{hashlib.blake2b(str(node_dir).encode(), digest_size=5).hexdigest()}.json"
-    places = [node_dir / CRASH]
-    places += [root / RUN_DIR / "crashes" / name for root in node_dir.parents if (root / RUN_DIR).is_dir()][:1]
-    places.append(Path(tempfile.gettempdir()) / "flowmill-crashes" / name)
+    return [Path(place) for place in _crash_places(os.fspath(node_dir))]
+
+
+def _crash_places(node_dir: str) -> list[str]:
+    """:func:`crash_places` as strings: every job clears them before it runs, so
+    the search stops at the nearest ``.flowmill`` (one ``stat`` for a node directly
+    in its workflow's directory) and builds no Path."""
+    name = f"{os.path.basename(node_dir)}-{hashlib.blake2b(node_dir.encode(), digest_size=5).hexdigest()}.json"
+    places = [os.path.join(node_dir, CRASH)]
+    root = os.path.dirname(node_dir)
+    while True:
+        if os.path.isdir(os.path.join(root, RUN_DIR)):
+            places.append(os.path.join(root, RUN_DIR, "crashes", name))
+            break
+        parent = os.path.dirname(root)
+        if parent == root:
+            break
+        root = parent
+    places.append(os.path.join(tempfile.gettempdir(), "flowmill-crashes", name))
     return places
 
 
@@ -251,7 +266,7 @@ def clear_crash(node_dir: Path) -> None:
     """Remove the node's crash records from every place; a place that refuses (a
     read-only directory) holds none this run could be confused by, since nothing
     could be written there either."""
-    for path in crash_places(node_dir):
+    for path in _crash_places(os.fspath(node_dir)):
         try:
             os.unlink(path)
         except OSError:

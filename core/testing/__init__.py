@@ -20,6 +20,7 @@ _EXPORTS = {
     "FakeBatch": "._fakebatch",
     "FakeBatchPlugin": "._fakebatch_backend",
     "KitDeadline": "._deadline",
+    "restore_sigint": "._signals",
 }
 
 __all__ = sorted(_EXPORTS)

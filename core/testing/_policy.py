@@ -38,6 +38,7 @@ from ..store import results as store
 from ..workflow.workflow import Workflow
 from . import _policy_workflows as policy
 from ._events import EventLog
+from ._signals import restore_sigint
 
 GONE_WITHIN = 15.0
 """Seconds a stopped job's processes get to disappear (a loaded 2-core machine, an
@@ -185,7 +186,9 @@ class PolicyCases:
         """SIGINT reaches the driver (as Ctrl-C does) once a node runs. A backend that
         can stop jobs leaves none running; one that cannot lets the running ones
         finish (they end ``RELEASE_AFTER`` seconds after the signal); in both, no other
-        job starts."""
+        job starts. A session started with SIGINT ignored gets Python's handler back
+        first (see :mod:`._signals`)."""
+        restore_sigint()
         stoppable = self.capabilities(options).timeouts != "none"
         pids, after, sent = tmp_path / "pids", tmp_path / "after", tmp_path / "sigint-sent"
         wf = policy.holding(tmp_path, pids, after, width=4, seconds=60, released=None if stoppable else sent)
