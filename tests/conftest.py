@@ -41,6 +41,12 @@ class BackendUnderTest:
         return f"BackendUnderTest({self.name!r})"
 
 
-@pytest.fixture(params=BACKENDS)
+CLUSTER_MARKS = {"sge", "slurm", "ipython"}
+"""Backends whose runs need a cluster: their variants carry its marker, so that
+``-m "not sge"`` leaves the Grid Engine alone here as in the SGE suite."""
+
+
+@pytest.fixture(params=[pytest.param(name, marks=[getattr(pytest.mark, name)] if name in CLUSTER_MARKS else [])
+                        for name in BACKENDS])
 def backend(request: pytest.FixtureRequest) -> BackendUnderTest:
     return BackendUnderTest(request.param, request.getfixturevalue(f"{request.param}_run_options"))
