@@ -71,17 +71,29 @@ class SchedulerWatch:
             if time.monotonic() < self._chase_until:
                 self._chase(jobs)
 
-    def _answers(self) -> bool:
-        """One question to the qmaster; reports a change of state."""
+    def _ask(self, job_id: str, answer: list[bool]) -> None:
         try:
-            self._status(self._probe)
+            self._status(job_id)
         except self._transient:
+            answer.append(False)
+            return
+        except Exception:
+            pass  # an answer, even "no such job", means the qmaster is there
+        answer.append(True)
+
+    def _answers(self) -> bool:
+        """One question to the qmaster, given ``PING_INTERVAL`` seconds (a qmaster in the
+        middle of shutting down may accept the connection and say nothing: the call
+        then blocks far longer, and is left to end by itself); reports a change of state."""
+        answer: list[bool] = []
+        asking = threading.Thread(target=self._ask, args=(self._probe, answer), name="drmaa-ping", daemon=True)
+        asking.start()
+        asking.join(PING_INTERVAL)
+        if not answer or not answer[0]:
             if self._down_since is None:
                 self._down_since = self._answered
                 self._warned = 0.0
             return False
-        except Exception:
-            pass  # an answer, even "no such job", means the qmaster is there
         now = self._answered = time.monotonic()
         if self._down_since is not None:
             self._notify({"state": "up", "after": now - self._down_since})

@@ -118,8 +118,6 @@ class Server:
         self.exited = True
         """drmaa_exit returned (after a qmaster restart it may hang for 30 s: then the
         process ends without it)."""
-        self.gave_up = False
-        """The qmaster stayed silent past the patience: closing tries once, not again."""
         self.stop_watching = threading.Event()
 
     def send(self, message: tuple[Any, ...]) -> None:
@@ -278,7 +276,8 @@ class Server:
                 return [*self.outstanding, *self.watched]
 
         def notify(event: dict[str, Any]) -> None:
-            self.gave_up = event["state"] == "gave_up"
+            if event["state"] == "gave_up":
+                self.patience = 0.0  # the run stops: what is asked while it does is tried once
             self.send(("scheduler", event))
 
         SchedulerWatch(outstanding=outstanding, status=self.session.jobStatus, ended=self.chased, notify=notify,
@@ -303,8 +302,7 @@ class Server:
         if delete:
             try:
                 with_retries(lambda: self.session.control(drmaa.Session.JOB_IDS_SESSION_ALL,
-                                                          drmaa.JobControlAction.TERMINATE),
-                             0.0 if self.gave_up else self.patience)
+                                                          drmaa.JobControlAction.TERMINATE), self.patience)
             except drmaa.errors.DrmaaException as exc:
                 print(f"flowmill-sge: deleting the session's jobs failed: {exc}", file=sys.stderr)
         with self.changed:
